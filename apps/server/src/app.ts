@@ -1,0 +1,146 @@
+import { createServer, type Server } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { buildContractSchema, type ApiContext } from '@strata/schema';
+import type { Config } from './config.js';
+import type { ModelSpec } from './domain/model.js';
+import type { BlobStore, Clock, EventBus, InferenceEngine, SceneStore } from './domain/ports.js';
+import { systemClock } from './domain/ports.js';
+import { Painter } from './domain/painter.js';
+import { RenderCoordinator, type Logger } from './domain/render-coordinator.js';
+import { SceneService, type Actor } from './domain/scene-service.js';
+import { RenderScheduler } from './domain/scheduler.js';
+import { formatError } from './graphql/errors.js';
+import { limitRules } from './graphql/limits.js';
+import { createSceneApi, type ApiDeps } from './graphql/scene-api.js';
+import { DiskBlobStore } from './infrastructure/blob-store.js';
+import { MemoryEventBus } from './infrastructure/memory-bus.js';
+import { loadManifest } from './infrastructure/onnx/manifest.js';
+import { WorkerPoolEngine } from './infrastructure/onnx/worker-pool.js';
+import { SqliteSceneStore } from './infrastructure/sqlite-store.js';
+import { createLogger } from './logger.js';
+import { createHttpApp, type HttpFallback } from './transport/http.js';
+import { createWsServer } from './transport/ws.js';
+
+/** Parts a caller may supply instead of the embedded defaults (tests, benches, scale-out). */
+export interface AppOverrides {
+  store?: SceneStore;
+  blobs?: BlobStore;
+  bus?: EventBus;
+  engine?: InferenceEngine;
+  clock?: Clock;
+  log?: Logger;
+  /** Serves every request outside the API's routes (the web app in `npm start`). */
+  httpFallback?: HttpFallback;
+}
+
+/** A composed server: start it on a port, stop it to drain and close everything. */
+export interface App {
+  /** Listen; port 0 picks a free one. Resolves with the base URL. */
+  start(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+  readonly model: ModelSpec;
+  readonly provider: string;
+  readonly service: SceneService;
+  readonly coordinator: RenderCoordinator;
+  readonly scheduler: RenderScheduler;
+  readonly store: SceneStore;
+  readonly httpServer: Server;
+}
+
+/**
+ * Build the whole server from configuration: validate the models, start the inference workers,
+ * open the store, and wire domain, GraphQL and transports. Nothing listens until `start`.
+ */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.log ?? createLogger(config.log);
+  const manifest = await loadManifest(config.modelsDir);
+  const model = manifest.spec;
+  const engine =
+    overrides.engine ??
+    (await WorkerPoolEngine.start({ files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker }, config.workers));
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = overrides.store ?? new SqliteSceneStore(join(config.dataDir, 'strata.db'));
+  const blobs = overrides.blobs ?? new DiskBlobStore(join(config.dataDir, 'blobs'));
+  const bus = overrides.bus ?? new MemoryEventBus((error) => log.error('event listener failed', { error: String(error) }));
+  const clock = overrides.clock ?? systemClock;
+  const batching = config.batching === 'auto' ? engine.provider === 'cuda' : config.batching === 'on';
+  const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs });
+  const painter = new Painter(model, scheduler, blobs);
+  const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log });
+  const service = new SceneService({ model, limits: config.limits, store, blobs, bus, coordinator, clock });
+  const apiDeps: ApiDeps = {
+    model,
+    limits: config.limits,
+    store,
+    blobs,
+    bus,
+    service,
+    coordinator,
+    scheduler,
+    runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
+  };
+  const contextFor = (actor: Actor): ApiContext => ({ api: createSceneApi(apiDeps, actor) });
+
+  const schema = buildContractSchema();
+  const rules = limitRules(schema, config.queryLimits);
+  const logError = (message: string, data: Record<string, unknown>) => log.error(message, data);
+  const httpServer = createServer();
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    validationRules: rules,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, logError),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+  });
+  await apollo.start();
+  const http = createHttpApp({
+    apollo,
+    context: async () => contextFor({ id: null }),
+    blobs,
+    shapeResolution: model.shapeResolution,
+    health: () => ({ ok: true, modelVersion: model.version, provider: engine.provider, ...scheduler.stats() }),
+    fallback: overrides.httpFallback,
+  });
+  httpServer.on('request', http);
+  const ws = createWsServer({ server: httpServer, schema, rules, context: () => contextFor({ id: null }), log: logError });
+
+  let stopped = false;
+  return {
+    model,
+    provider: engine.provider,
+    service,
+    coordinator,
+    scheduler,
+    store,
+    httpServer,
+    async start(options = {}) {
+      const port = options.port ?? config.port;
+      const host = options.host ?? config.host;
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { url: `http://${shownHost}:${address.port}`, port: address.port };
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await ws.close();
+      await apollo.stop();
+      if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      scheduler.close();
+      await engine.close();
+      bus.close();
+      store.close();
+    },
+  };
+}

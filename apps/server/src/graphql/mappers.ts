@@ -1,0 +1,96 @@
+import { RenderState, ShapeKind, type Frame, type Layer, type Scene } from '@strata/schema';
+import type { StepStatus } from '../domain/render-coordinator.js';
+import type { SceneData, ShapeData, StoredEvent } from '../domain/types.js';
+
+/** URL path of a frame PNG (content-addressed, immutable). */
+export const frameUrl = (id: string) => `/frames/${id}.png`;
+/** URL path of a drawn mask PNG. */
+export const maskUrl = (id: string) => `/masks/${id}.png`;
+
+export function toFrame(id: string, step: number, resolution: number): Frame {
+  return { id, step, width: resolution, height: resolution, url: frameUrl(id) };
+}
+
+function toShape(shape: ShapeData) {
+  switch (shape.kind) {
+    case 'GENERATED':
+      return { kind: ShapeKind.GENERATED, seed: shape.seed, preset: null, maskUrl: null, maskWidth: null, maskHeight: null };
+    case 'PRESET':
+      return { kind: ShapeKind.PRESET, seed: null, preset: shape.preset, maskUrl: null, maskWidth: null, maskHeight: null };
+    case 'DRAWN':
+      return { kind: ShapeKind.DRAWN, seed: null, preset: null, maskUrl: maskUrl(shape.maskId), maskWidth: shape.width, maskHeight: shape.height };
+  }
+}
+
+export interface SceneExtras {
+  status: StepStatus[];
+  lastSeq: number;
+  modelVersion: string;
+  resolution: number;
+  document: () => Record<string, unknown>;
+}
+
+/** A stored scene plus its render status, as the GraphQL `Scene` type. */
+export function toScene(scene: SceneData, extras: SceneExtras): Scene {
+  const { status, resolution } = extras;
+  const frameAt = (step: number) => {
+    const id = status[step]?.frameId;
+    return id ? toFrame(id, step, resolution) : null;
+  };
+  const layers: Layer[] = scene.layers.map((layer, index) => ({
+    id: layer.id,
+    index,
+    step: index + 1,
+    object: { ...layer.object, box: { ...layer.object.box }, shape: toShape(layer.object.shape) },
+    visible: layer.visible,
+    renderState: status[index + 1]?.state ?? RenderState.PENDING,
+    frame: frameAt(index + 1),
+    revision: layer.revision,
+  }));
+  const last = status.length - 1;
+  const states = status.map((s) => s.state);
+  const renderState = states.includes(RenderState.FAILED)
+    ? RenderState.FAILED
+    : states.every((s) => s === RenderState.DONE)
+      ? RenderState.DONE
+      : RenderState.RENDERING;
+  const mapped: Scene = {
+    id: scene.id,
+    title: scene.title,
+    ownerId: scene.ownerId,
+    visibility: scene.visibility,
+    revision: scene.revision,
+    resolution,
+    background: { style: scene.background.style, seed: scene.background.seed, renderState: status[0]?.state ?? RenderState.PENDING, frame: frameAt(0) },
+    layers,
+    renderState,
+    latestFrame: frameAt(last),
+    lastSeq: extras.lastSeq,
+    modelVersion: extras.modelVersion,
+    createdAt: scene.createdAt,
+    updatedAt: scene.updatedAt,
+    document: {},
+  };
+  // The document inlines drawn masks: build it only when a client selects it.
+  Object.defineProperty(mapped, 'document', { get: extras.document, enumerable: true });
+  return mapped;
+}
+
+/** A stored event as the GraphQL `SceneEvent` payload (the `type` tag picks the concrete type). */
+export function toEventPayload(event: StoredEvent, resolution: number, scene: (data: SceneData) => Scene): Record<string, unknown> & { type: string } {
+  const base = { type: event.type, seq: event.seq, sceneId: event.sceneId, revision: event.revision, at: event.at };
+  switch (event.type) {
+    case 'FrameRendered':
+      return { ...base, step: event.step, layerId: event.layerId, lastStep: event.lastStep, cached: event.cached, frame: toFrame(event.frameId, event.step, resolution) };
+    case 'RenderCompleted':
+      return { ...base, renderedSteps: event.renderedSteps, cachedSteps: event.cachedSteps, durationMs: event.durationMs, frame: toFrame(event.frameId, event.step, resolution) };
+    case 'RenderStarted':
+      return { ...base, fromStep: event.fromStep, toStep: event.toStep };
+    case 'RenderFailed':
+      return { ...base, step: event.step, layerId: event.layerId, code: event.code, message: event.message };
+    case 'SceneChanged':
+      return { ...base, change: event.change, layerId: event.layerId, actorId: event.actorId, scene: scene(event.scene) };
+    case 'SceneDeleted':
+      return { ...base, actorId: event.actorId };
+  }
+}

@@ -1,0 +1,77 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BlobStore } from '../domain/ports.js';
+import { Lru } from '../domain/lru.js';
+import { sha256 } from '../lib/hash.js';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/** Content-addressed blobs in a directory (`ab/abcdef....png`), with a memory cache in front. */
+export class DiskBlobStore implements BlobStore {
+  private readonly cache = new Lru<string, Uint8Array>(4096);
+
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  put(bytes: Uint8Array): string {
+    const hash = sha256(bytes);
+    this.putWithHash(hash, bytes);
+    return hash;
+  }
+
+  putWithHash(hash: string, bytes: Uint8Array): void {
+    this.cache.set(hash, bytes);
+    const path = this.path(hash);
+    if (existsSync(path)) return;
+    mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    // Write then rename, so a crash never leaves a truncated blob under a valid name.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  }
+
+  get(hash: string): Uint8Array | null {
+    if (!HASH.test(hash)) return null;
+    const cached = this.cache.get(hash);
+    if (cached) return cached;
+    try {
+      const bytes = new Uint8Array(readFileSync(this.path(hash)));
+      this.cache.set(hash, bytes);
+      return bytes;
+    } catch {
+      return null;
+    }
+  }
+
+  has(hash: string): boolean {
+    return HASH.test(hash) && (this.cache.get(hash) !== undefined || existsSync(this.path(hash)));
+  }
+
+  private path(hash: string): string {
+    return join(this.dir, hash.slice(0, 2), `${hash}.png`);
+  }
+}
+
+/** Blobs in memory only (tests, benches). */
+export class MemoryBlobStore implements BlobStore {
+  private readonly blobs = new Map<string, Uint8Array>();
+
+  put(bytes: Uint8Array): string {
+    const hash = sha256(bytes);
+    this.blobs.set(hash, bytes);
+    return hash;
+  }
+
+  putWithHash(hash: string, bytes: Uint8Array): void {
+    this.blobs.set(hash, bytes);
+  }
+
+  get(hash: string): Uint8Array | null {
+    return this.blobs.get(hash) ?? null;
+  }
+
+  has(hash: string): boolean {
+    return this.blobs.has(hash);
+  }
+}

@@ -1,0 +1,106 @@
+import type { HistoryEntry, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
+import type { SceneData, SceneEventData, StoredEvent } from '../domain/types.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** An in-memory store with the same contract as the SQLite one (tests, benches). */
+export class MemorySceneStore implements SceneStore {
+  private readonly scenes = new Map<string, SceneData>();
+  private readonly events = new Map<string, StoredEvent[]>();
+  private readonly seqs = new Map<string, number>();
+  private readonly history = new Map<string, (HistoryEntry & { id: number; undone: boolean })[]>();
+  private readonly frames = new Map<string, string>();
+  private nextHistoryId = 1;
+
+  getScene(id: string): SceneData | null {
+    const scene = this.scenes.get(id);
+    return scene ? clone(scene) : null;
+  }
+
+  listScenes(_filter: SceneFilter, first: number, after: string | null): ScenePage {
+    const sorted = [...this.scenes.values()].sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
+    const [createdAt, id] = after ? decodeCursor(after) : ['\uffff', '\uffff'];
+    const rest = sorted.filter((s) => s.createdAt < createdAt || (s.createdAt === createdAt && s.id < id));
+    const page = rest.slice(0, first);
+    const last = page[page.length - 1];
+    return { scenes: page.map(clone), total: sorted.length, nextCursor: rest.length > first && last ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  createScene(scene: SceneData, events: SceneEventData[]): StoredEvent[] {
+    if (this.scenes.has(scene.id)) throw new Error(`scene ${scene.id} exists`);
+    this.scenes.set(scene.id, clone(scene));
+    this.events.set(scene.id, []);
+    return this.append(scene.id, scene.revision, events, scene.createdAt);
+  }
+
+  commit({ scene, expectedRevision, events }: SceneCommit): StoredEvent[] | null {
+    const current = this.scenes.get(scene.id);
+    if (!current || current.revision !== expectedRevision) return null;
+    this.scenes.set(scene.id, clone(scene));
+    return this.append(scene.id, scene.revision, events, scene.updatedAt);
+  }
+
+  appendEvents(sceneId: string, revision: number, events: SceneEventData[]): StoredEvent[] {
+    if (!this.scenes.has(sceneId)) return [];
+    return this.append(sceneId, revision, events, new Date().toISOString());
+  }
+
+  private append(sceneId: string, revision: number, events: SceneEventData[], at: string): StoredEvent[] {
+    let seq = this.seqs.get(sceneId) ?? 0;
+    const log = this.events.get(sceneId) ?? [];
+    const stored = events.map((event) => ({ ...clone(event), seq: ++seq, sceneId, revision, at }) as StoredEvent);
+    log.push(...stored);
+    this.events.set(sceneId, log);
+    this.seqs.set(sceneId, seq);
+    return stored.map(clone);
+  }
+
+  readEvents(sceneId: string, after: number, limit: number): StoredEvent[] {
+    return (this.events.get(sceneId) ?? []).filter((e) => e.seq > after).slice(0, limit).map(clone);
+  }
+
+  lastSeq(sceneId: string): number {
+    return this.seqs.get(sceneId) ?? 0;
+  }
+
+  deleteScene(id: string, events: SceneEventData[]): StoredEvent[] {
+    const scene = this.scenes.get(id);
+    const stored = scene ? this.append(id, scene.revision, events, new Date().toISOString()) : [];
+    this.scenes.delete(id);
+    this.events.delete(id);
+    this.history.delete(id);
+    this.seqs.delete(id);
+    return stored;
+  }
+
+  pushHistory(sceneId: string, entry: HistoryEntry): void {
+    const list = (this.history.get(sceneId) ?? []).filter((e) => !(e.actorId === entry.actorId && e.undone));
+    list.push({ ...clone(entry), id: this.nextHistoryId++, undone: false });
+    this.history.set(sceneId, list);
+  }
+
+  takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): HistoryEntry | null {
+    const mine = (this.history.get(sceneId) ?? []).filter((e) => e.actorId === actorId);
+    const entry = direction === 'undo' ? mine.filter((e) => !e.undone).at(-1) : mine.find((e) => e.undone);
+    if (!entry) return null;
+    entry.undone = direction === 'undo';
+    const { undone: _undone, ...rest } = entry;
+    return clone(rest);
+  }
+
+  restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void {
+    const found = (this.history.get(sceneId) ?? []).find((e) => e.id === entry.id);
+    if (found) found.undone = direction !== 'undo';
+  }
+
+  frameForKey(key: string): string | null {
+    return this.frames.get(key) ?? null;
+  }
+
+  setFrameForKey(key: string, frameId: string): void {
+    this.frames.set(key, frameId);
+  }
+
+  close(): void {}
+}

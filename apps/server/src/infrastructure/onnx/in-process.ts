@@ -1,0 +1,29 @@
+import type { InferenceEngine, InferenceRequest, InferenceResult } from '../../domain/ports.js';
+import { encodeImages, loadSessions, runSession, type LoadedSessions, type SessionOptions } from './sessions.js';
+
+/**
+ * Inference on the main thread. `session.run` blocks the event loop (see TRAPS), so this is for
+ * benchmarks that measure raw inference, never for serving.
+ */
+export class InProcessEngine implements InferenceEngine {
+  readonly workers = 1;
+
+  private constructor(private readonly loaded: LoadedSessions) {}
+
+  get provider(): string {
+    return this.loaded.provider;
+  }
+
+  static async start(options: SessionOptions): Promise<InProcessEngine> {
+    return new InProcessEngine(await loadSessions(options));
+  }
+
+  async run(request: InferenceRequest): Promise<InferenceResult> {
+    const { outputs, runMs } = await runSession(this.loaded.sessions[request.model], request.feeds);
+    return { outputs, images: request.encode && outputs['image'] ? encodeImages(outputs['image']) : [], runMs };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.loaded.sessions).map((s) => s.release()));
+  }
+}

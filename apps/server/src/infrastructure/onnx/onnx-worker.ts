@@ -1,0 +1,39 @@
+/**
+ * Worker thread entry: owns one ONNX session per model and runs requests off the main thread,
+ * so a blocking `session.run` never stalls HTTP, WebSockets or subscriptions.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { InferenceRequest } from '../../domain/ports.js';
+import { encodeImages, loadSessions, runSession, type SessionOptions } from './sessions.js';
+
+/** Messages from the pool to a worker. */
+export type WorkerRequest = { type: 'run'; id: number; request: InferenceRequest };
+/** Messages from a worker to the pool. */
+export type WorkerReply =
+  | { type: 'ready'; provider: string }
+  | { type: 'failed-to-start'; message: string; code?: string }
+  | { type: 'result'; id: number; result: import('../../domain/ports.js').InferenceResult }
+  | { type: 'error'; id: number; message: string };
+
+const port = parentPort!;
+const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
+
+try {
+  const { sessions, provider } = await loadSessions(workerData as SessionOptions);
+  port.on('message', (message: WorkerRequest) => {
+    if (message.type !== 'run') return;
+    const { id, request } = message;
+    runSession(sessions[request.model], request.feeds)
+      .then(({ outputs, runMs }) => {
+        // Encoded requests need only the images; raw outputs are copied so their buffers can be transferred.
+        const images = request.encode && outputs['image'] ? encodeImages(outputs['image']) : [];
+        const raw = request.encode ? {} : Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { data: t.data.slice(), dims: t.dims }]));
+        const transfer = [...Object.values(raw), ...images.flatMap((i) => [{ data: i.rgb }, { data: i.png }])].map((t) => t.data.buffer as ArrayBuffer);
+        post({ type: 'result', id, result: { outputs: raw, images, runMs } }, transfer);
+      })
+      .catch((error: unknown) => post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) }));
+  });
+  post({ type: 'ready', provider });
+} catch (error) {
+  post({ type: 'failed-to-start', message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code });
+}

@@ -1,0 +1,124 @@
+import { Worker } from 'node:worker_threads';
+import { ErrorCode } from '@strata/schema';
+import { DomainError } from '../../domain/errors.js';
+import type { InferenceEngine, InferenceRequest, InferenceResult } from '../../domain/ports.js';
+import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
+import type { SessionOptions } from './sessions.js';
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+interface Call {
+  resolve: (result: InferenceResult) => void;
+  reject: (error: Error) => void;
+  slot: Slot;
+}
+
+/** The worker entry next to this file; under tsx (tests) it is the .ts source. */
+function workerEntry(): { url: URL; execArgv: string[] } {
+  const source = import.meta.url.endsWith('.ts');
+  return { url: new URL(`./onnx-worker.${source ? 'ts' : 'js'}`, import.meta.url), execArgv: source ? ['--import', 'tsx'] : [] };
+}
+
+/**
+ * Inference on a pool of worker threads, one set of sessions per worker. Requests go to the
+ * least busy worker. A worker that dies fails its calls and is replaced.
+ */
+export class WorkerPoolEngine implements InferenceEngine {
+  private readonly slots: Slot[] = [];
+  private readonly calls = new Map<number, Call>();
+  private nextId = 1;
+  private closing = false;
+  provider = 'cpu';
+
+  private constructor(private readonly options: SessionOptions) {}
+
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  /** Start `workers` workers and wait until every one has loaded its sessions. */
+  static async start(options: SessionOptions, workers: number): Promise<WorkerPoolEngine> {
+    const pool = new WorkerPoolEngine(options);
+    try {
+      await Promise.all(Array.from({ length: workers }, () => pool.spawn()));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  private spawn(): Promise<Slot> {
+    const { url, execArgv } = workerEntry();
+    const worker = new Worker(url, { workerData: this.options, execArgv });
+    const slot: Slot = { worker, busy: 0 };
+    return new Promise((resolve, reject) => {
+      worker.on('message', (reply: WorkerReply) => {
+        switch (reply.type) {
+          case 'ready':
+            this.provider = reply.provider;
+            this.slots.push(slot);
+            resolve(slot);
+            return;
+          case 'failed-to-start':
+            reject(reply.code === ErrorCode.MODEL_MISMATCH ? new DomainError(ErrorCode.MODEL_MISMATCH, reply.message) : new Error(reply.message));
+            return;
+          case 'result':
+          case 'error':
+            this.settle(reply);
+            return;
+        }
+      });
+      worker.on('error', (error) => {
+        reject(error);
+        this.onExit(slot, error);
+      });
+      worker.on('exit', (code) => this.onExit(slot, new Error(`inference worker exited with code ${code}`)));
+    });
+  }
+
+  private settle(reply: Extract<WorkerReply, { type: 'result' | 'error' }>): void {
+    const call = this.calls.get(reply.id);
+    if (!call) return;
+    this.calls.delete(reply.id);
+    call.slot.busy--;
+    if (reply.type === 'result') call.resolve(reply.result);
+    else call.reject(new Error(reply.message));
+  }
+
+  private onExit(slot: Slot, error: Error): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    for (const [id, call] of this.calls) {
+      if (call.slot !== slot) continue;
+      this.calls.delete(id);
+      call.reject(error);
+    }
+    if (!this.closing) void this.spawn().catch(() => undefined);
+  }
+
+  run(request: InferenceRequest): Promise<InferenceResult> {
+    const slot = this.slots.reduce<Slot | undefined>((best, s) => (!best || s.busy < best.busy ? s : best), undefined);
+    if (!slot) return Promise.reject(new Error('no inference worker is running'));
+    const id = this.nextId++;
+    slot.busy++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject, slot });
+      const message: WorkerRequest = { type: 'run', id, request };
+      slot.worker.postMessage(message);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const slots = [...this.slots];
+    this.slots.length = 0;
+    for (const call of this.calls.values()) call.reject(new Error('inference engine closed'));
+    this.calls.clear();
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
