@@ -1,0 +1,28 @@
+'use client';
+
+import { useRef } from 'react';
+import { BoxOverlay } from './BoxOverlay';
+import { CanvasView } from './CanvasView';
+import { useStageDrag } from './useStageDrag';
+
+/** The canvas with its interactive overlay of object boxes. */
+export function Stage() {
+  const overlay = useRef<HTMLDivElement>(null);
+  const handlers = useStageDrag(overlay);
+  return (
+    <div className="stage">
+      <CanvasView />
+      <div
+        ref={overlay}
+        className="stage-overlay"
+        tabIndex={0}
+        role="application"
+        aria-label="Canvas. Drag on an empty area to place an object; drag the selected box to move it, its corners to resize it. Arrow keys move the selected object."
+        data-testid="stage"
+        {...handlers}
+      >
+        <BoxOverlay />
+      </div>
+    </div>
+  );
+}

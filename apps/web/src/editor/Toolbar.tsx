@@ -1,0 +1,47 @@
+'use client';
+
+import Link from 'next/link';
+import { ImportButton } from '@/components/ImportButton';
+import type { SceneView } from '@/lib/sceneView';
+import { ConnectionBanner } from './ConnectionBanner';
+import { useEditor, useSceneView } from './EditorContext';
+import { TitleEditor } from './TitleEditor';
+import { EXPORT_SCALE, useExports } from './useExports';
+
+const selectHasFrame = (view: SceneView) => view.liveFrame !== null;
+
+/** Title, undo and redo, exports and import, and the stream's state. */
+export function Toolbar() {
+  const { actions } = useEditor();
+  const { exportPng, exportJson } = useExports();
+  const hasFrame = useSceneView(selectHasFrame);
+  return (
+    <div className="toolbar" role="toolbar" aria-label="Scene">
+      <Link href="/" className="back-link">
+        ← Scenes
+      </Link>
+      <TitleEditor />
+      <span className="toolbar-group">
+        <button type="button" onClick={() => void actions.undo()} aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" onClick={() => void actions.redo()} aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y" title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+      </span>
+      <span className="toolbar-group">
+        <button type="button" onClick={() => void exportPng(1)} disabled={!hasFrame}>
+          Export PNG
+        </button>
+        <button type="button" onClick={() => void exportPng(EXPORT_SCALE)} disabled={!hasFrame}>
+          PNG ×{EXPORT_SCALE}
+        </button>
+        <button type="button" onClick={() => void exportJson()}>
+          Export JSON
+        </button>
+        <ImportButton />
+      </span>
+      <ConnectionBanner />
+    </div>
+  );
+}

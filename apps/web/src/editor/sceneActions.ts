@@ -1,0 +1,98 @@
+import type { AnyVariables, Client, CombinedError, TypedDocumentNode } from 'urql';
+import {
+  AddObjectDocument,
+  MoveLayerDocument,
+  RedoDocument,
+  RemoveObjectDocument,
+  RenameSceneDocument,
+  RerenderDocument,
+  RerollObjectDocument,
+  SetBackgroundDocument,
+  SetLayerVisibilityDocument,
+  UndoDocument,
+  UpdateObjectDocument,
+  type AddObjectInput,
+  type BackgroundInput,
+  type RerollTarget,
+  type SceneFieldsFragment,
+  type ShapeInput,
+  type UpdateObjectInput,
+} from '@strata/schema/client';
+import { toUserError, type UserError } from '@/lib/errors';
+import { applySnapshot } from '@/lib/sceneView';
+import { patchUi, type EditorStores, type ShapeChoice } from './editorStore';
+
+/** How an edit went: null when accepted, else the error to show. */
+export type EditResult = UserError | null;
+
+/** Options of one edit. */
+export interface EditOptions {
+  /** Do not show a refused edit in the editor's notice (the caller shows it next to its field). */
+  quiet?: boolean;
+}
+
+/** The edits of one scene. Each one runs after the previous one has answered. */
+export type SceneActions = ReturnType<typeof createSceneActions>;
+
+/** The API's shape input for a shape choice. */
+export function toShapeInput(choice: ShapeChoice): ShapeInput {
+  switch (choice.kind) {
+    case 'GENERATED':
+      return { kind: 'GENERATED' };
+    case 'PRESET':
+      return { kind: 'PRESET', preset: choice.preset };
+    case 'DRAWN':
+      return { kind: 'DRAWN', mask: { data: choice.data, format: 'PNG' } };
+  }
+}
+
+/** Bind the scene's mutations to its stores: answers fold into the view, refusals into the notice. */
+export function createSceneActions(client: Client, stores: EditorStores) {
+  const sceneId = stores.scene.getState().scene.id;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function edit<Data, Variables extends AnyVariables>(
+    document: TypedDocumentNode<Data, Variables>,
+    variables: (baseRevision: number) => Variables,
+    pick: (data: Data) => SceneFieldsFragment,
+    options: EditOptions = {},
+  ): Promise<EditResult> {
+    const run = async (): Promise<EditResult> => {
+      const baseRevision = stores.scene.getState().scene.revision;
+      const result = await client.mutation(document, variables(baseRevision)).toPromise();
+      if (result.data) {
+        stores.scene.setState(applySnapshot(stores.scene.getState(), pick(result.data)));
+        patchUi(stores.ui, { notice: null });
+        return null;
+      }
+      const error = toUserError(result.error as CombinedError);
+      if (!options.quiet) patchUi(stores.ui, { notice: error });
+      return error;
+    };
+    const next = queue.then(run, run);
+    queue = next;
+    return next;
+  }
+
+  return {
+    addObject: (input: AddObjectInput, options?: EditOptions) =>
+      edit(AddObjectDocument, (baseRevision) => ({ sceneId, input, baseRevision }), (d) => d.addObject, options),
+    updateObject: (layerId: string, input: UpdateObjectInput, options?: EditOptions) =>
+      edit(UpdateObjectDocument, (baseRevision) => ({ sceneId, layerId, input, baseRevision }), (d) => d.updateObject, options),
+    reroll: (layerId: string, target: RerollTarget) =>
+      edit(RerollObjectDocument, (baseRevision) => ({ sceneId, layerId, target, baseRevision }), (d) => d.rerollObject),
+    remove: (layerId: string) =>
+      edit(RemoveObjectDocument, (baseRevision) => ({ sceneId, layerId, baseRevision }), (d) => d.removeObject),
+    move: (layerId: string, toIndex: number) =>
+      edit(MoveLayerDocument, (baseRevision) => ({ sceneId, layerId, toIndex, baseRevision }), (d) => d.moveLayer),
+    setVisible: (layerId: string, visible: boolean) =>
+      edit(SetLayerVisibilityDocument, (baseRevision) => ({ sceneId, layerId, visible, baseRevision }), (d) => d.setLayerVisibility),
+    setBackground: (input: BackgroundInput) =>
+      edit(SetBackgroundDocument, (baseRevision) => ({ sceneId, input, baseRevision }), (d) => d.setBackground),
+    rename: (title: string, options?: EditOptions) =>
+      edit(RenameSceneDocument, () => ({ sceneId, title }), (d) => d.renameScene, options),
+    rerender: () => edit(RerenderDocument, () => ({ sceneId }), (d) => d.rerender),
+    undo: () => edit(UndoDocument, () => ({ sceneId }), (d) => d.undo),
+    redo: () => edit(RedoDocument, () => ({ sceneId }), (d) => d.redo),
+  };
+}

@@ -1,0 +1,68 @@
+import { cacheExchange, createClient, fetchExchange, subscriptionExchange, type Client, type SSRExchange } from 'urql';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { connectionStore } from './connection';
+import { graphqlHttpUrl, graphqlWsUrl } from './endpoints';
+import { createResumablePayload } from './resumable';
+
+/** Wait between reconnect attempts: quick at first, at most 3 s, so a dropped stream resumes soon. */
+async function retryWait(retries: number): Promise<void> {
+  const ms = Math.min(250 * 2 ** retries, 3000) + Math.random() * 250;
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The graphql-ws client; it reports its state to {@link connectionStore}. */
+export function createStrataWsClient(): WsClient {
+  let everConnected = false;
+  const client = createWsClient({
+    url: graphqlWsUrl,
+    lazy: true,
+    keepAlive: 10_000,
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    retryWait,
+    on: {
+      connected: () => {
+        everConnected = true;
+        connectionStore.setState('live');
+      },
+      closed: () => connectionStore.setState(everConnected ? 'reconnecting' : 'connecting'),
+    },
+  });
+  exposeTestHook(client);
+  return client;
+}
+
+/** Browser tests read the socket state and can terminate it (see e2e/). */
+function exposeTestHook(client: WsClient): void {
+  (window as unknown as { __strata?: unknown }).__strata = { terminateSocket: () => client.terminate() };
+}
+
+/**
+ * The urql client: queries and mutations over HTTP POST (Apollo's CSRF check refuses urql's
+ * default GET), subscriptions over graphql-ws with payloads that resume from the last seen `seq`.
+ */
+export function createStrataClient(ssr: SSRExchange, ws: WsClient | null): Client {
+  const exchanges = [cacheExchange, ssr, fetchExchange];
+  if (ws) {
+    exchanges.push(
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const payload = createResumablePayload(request);
+          return {
+            subscribe(sink) {
+              const unsubscribe = ws.subscribe(payload, {
+                next: (result) => {
+                  if (payload.track(result)) sink.next(result as Parameters<typeof sink.next>[0]);
+                },
+                error: (error) => sink.error(error),
+                complete: () => sink.complete(),
+              });
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+    );
+  }
+  return createClient({ url: graphqlHttpUrl(), exchanges, preferGetMethod: false, suspense: false, requestPolicy: 'cache-and-network' });
+}
