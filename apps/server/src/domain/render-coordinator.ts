@@ -98,6 +98,11 @@ export class RenderCoordinator {
     this.notifyIdle(sceneId);
   }
 
+  /** The frame of every step of `scene` that is rendered already (null where not yet). */
+  frameIds(scene: SceneData): (string | null)[] {
+    return renderKeys(scene, this.deps.model.version).map((key) => this.deps.store.frameForKey(key));
+  }
+
   /** The state of every step of `scene` for its revision. */
   status(scene: SceneData): StepStatus[] {
     const keys = renderKeys(scene, this.deps.model.version);

@@ -9,7 +9,7 @@ import type { BlobStore, Clock, EventBus, SceneStore, ScenePage } from './ports.
 import type { RenderCoordinator } from './render-coordinator.js';
 import * as ops from './scene-ops.js';
 import { copyTitle, parseDocument, toDocument } from './document.js';
-import type { BoxData, LayerData, ObjectData, SceneData, ShapeData } from './types.js';
+import type { BoxData, LayerData, ObjectData, SceneData, SceneEventData, ShapeData } from './types.js';
 import { checkBox, checkCategory, checkIndex, checkLayerCount, checkSeed, checkStyle, checkTitle } from './validate.js';
 
 /** Who is asking. `id` is null for anonymous callers (before identity exists). */
@@ -96,7 +96,7 @@ export class SceneService {
 
   /** Create a scene from layers already validated (import, duplicate). */
   private insert(actor: Actor, scene: SceneData): SceneData {
-    const stored = this.deps.store.createScene(scene, [{ type: 'SceneChanged', change: 'CREATED', layerId: null, actorId: actor.id, scene }]);
+    const stored = this.deps.store.createScene(scene, [this.changed(actor, scene, 'CREATED', null)]);
     this.deps.bus.publish(stored);
     this.deps.coordinator.schedule(scene, null);
     return scene;
@@ -271,6 +271,11 @@ export class SceneService {
     }
   }
 
+  /** The event of an accepted edit: the scene as of it, with the frames already rendered then. */
+  private changed(actor: Actor, scene: SceneData, change: string, layerId: string | null): SceneEventData {
+    return { type: 'SceneChanged', change, layerId, actorId: actor.id, scene, frames: this.deps.coordinator.frameIds(scene) };
+  }
+
   /** Validate a shape input; drawn masks are decoded, normalised and stored as blobs. */
   private shape(input: ShapeSpecInput, field: string): ShapeData {
     switch (input.kind) {
@@ -302,7 +307,7 @@ export class SceneService {
     const stored = this.deps.store.commit({
       scene: next,
       expectedRevision: current.revision,
-      events: [{ type: 'SceneChanged', change: change.change, layerId: change.layerId, actorId: actor.id, scene: next }],
+      events: [this.changed(actor, next, change.change, change.layerId)],
     });
     if (!stored) throw new DomainError(ErrorCode.CONFLICT, 'the scene changed while this edit was applied; retry', { field: 'sceneId' });
     if (change.history) {

@@ -53,7 +53,7 @@ export interface SceneData {
 
 /** The `type` tag and payload of every event kept in a scene's log. */
 export type SceneEventData =
-  | { type: 'SceneChanged'; change: string; layerId: string | null; actorId: string | null; scene: SceneData }
+  | { type: 'SceneChanged'; change: string; layerId: string | null; actorId: string | null; scene: SceneData; frames: (string | null)[] }
   | { type: 'RenderStarted'; fromStep: number; toStep: number }
   | { type: 'FrameRendered'; step: number; layerId: string | null; lastStep: number; frameId: string; cached: boolean }
   | { type: 'RenderCompleted'; frameId: string; step: number; renderedSteps: number; cachedSteps: number; durationMs: number }

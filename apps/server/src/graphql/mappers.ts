@@ -76,8 +76,19 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
   return mapped;
 }
 
+/**
+ * Step status as recorded in an event: replaying the event gives exactly what was sent live.
+ */
+export function recordedStatus(frames: (string | null)[]): StepStatus[] {
+  return frames.map((frameId) => ({ key: '', frameId, state: frameId ? RenderState.DONE : RenderState.PENDING }));
+}
+
 /** A stored event as the GraphQL `SceneEvent` payload (the `type` tag picks the concrete type). */
-export function toEventPayload(event: StoredEvent, resolution: number, scene: (data: SceneData) => Scene): Record<string, unknown> & { type: string } {
+export function toEventPayload(
+  event: StoredEvent,
+  resolution: number,
+  scene: (data: SceneData, recorded: { frames: (string | null)[]; seq: number }) => Scene,
+): Record<string, unknown> & { type: string } {
   const base = { type: event.type, seq: event.seq, sceneId: event.sceneId, revision: event.revision, at: event.at };
   switch (event.type) {
     case 'FrameRendered':
@@ -89,7 +100,7 @@ export function toEventPayload(event: StoredEvent, resolution: number, scene: (d
     case 'RenderFailed':
       return { ...base, step: event.step, layerId: event.layerId, code: event.code, message: event.message };
     case 'SceneChanged':
-      return { ...base, change: event.change, layerId: event.layerId, actorId: event.actorId, scene: scene(event.scene) };
+      return { ...base, change: event.change, layerId: event.layerId, actorId: event.actorId, scene: scene(event.scene, { frames: event.frames, seq: event.seq }) };
     case 'SceneDeleted':
       return { ...base, actorId: event.actorId };
   }

@@ -27,7 +27,7 @@ import type { Actor, SceneService } from '../domain/scene-service.js';
 import type { RenderScheduler } from '../domain/scheduler.js';
 import type { SceneData } from '../domain/types.js';
 import { streamSceneEvents } from './event-stream.js';
-import { toEventPayload, toScene } from './mappers.js';
+import { recordedStatus, toEventPayload, toScene } from './mappers.js';
 
 /** What every request's API object is built from (made once at start-up). */
 export interface ApiDeps {
@@ -48,10 +48,11 @@ const base64Cache = new Lru<string, string>(512);
 /** The GraphQL layer's view of the domain, bound to one caller. */
 export function createSceneApi(deps: ApiDeps, actor: Actor): SceneApi {
   const { service, model } = deps;
-  const view = (scene: SceneData): Scene =>
+  /** A scene now, or as recorded in an event (so a replay shows exactly what was sent live). */
+  const view = (scene: SceneData, recorded?: { frames: (string | null)[]; seq: number }): Scene =>
     toScene(scene, {
-      status: deps.coordinator.status(scene),
-      lastSeq: deps.store.lastSeq(scene.id),
+      status: recorded ? recordedStatus(recorded.frames) : deps.coordinator.status(scene),
+      lastSeq: recorded ? recorded.seq : deps.store.lastSeq(scene.id),
       modelVersion: model.version,
       resolution: model.resolution,
       document: () => service.exportDocument(scene),
@@ -62,7 +63,7 @@ export function createSceneApi(deps: ApiDeps, actor: Actor): SceneApi {
     scene: async (id) => view(service.get(actor, id)),
     scenes: async (args: ScenesArgs): Promise<SceneConnection> => {
       const page = service.list(actor, args.first, args.after ?? null);
-      return { nodes: page.scenes.map(view), totalCount: page.total, pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor } };
+      return { nodes: page.scenes.map((s) => view(s)), totalCount: page.total, pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor } };
     },
     model: (): ModelInfo => ({
       version: model.version,

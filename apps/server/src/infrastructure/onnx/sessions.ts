@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCode } from '@strata/schema';
 import { DomainError } from '../../domain/errors.js';
@@ -34,13 +37,27 @@ async function open(file: string, provider: 'cpu' | 'cuda', threads: number): Pr
   });
 }
 
+/**
+ * True when onnxruntime-node's CUDA provider library is installed next to its binding
+ * (`ONNXRUNTIME_NODE_INSTALL=cuda12` at install time). Probing without it prints native errors.
+ */
+export function cudaInstalled(): boolean {
+  try {
+    const require = createRequire(import.meta.url);
+    const root = dirname(require.resolve('onnxruntime-node/package.json'));
+    return existsSync(join(root, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
 /** Open one session per model, check its tensor names against the manifest. */
 export async function loadSessions(options: SessionOptions): Promise<LoadedSessions> {
   let provider: 'cpu' | 'cuda' = options.provider === 'cuda' ? 'cuda' : 'cpu';
   const sessions = {} as Record<ModelName, ort.InferenceSession>;
   for (const name of MODEL_NAMES) {
     const file = options.files[name];
-    if (options.provider === 'auto' && name === MODEL_NAMES[0]) {
+    if (options.provider === 'auto' && name === MODEL_NAMES[0] && cudaInstalled()) {
       try {
         sessions[name] = await open(file, 'cuda', options.threads);
         provider = 'cuda';

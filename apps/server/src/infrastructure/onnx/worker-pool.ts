@@ -16,10 +16,15 @@ interface Call {
   slot: Slot;
 }
 
-/** The worker entry next to this file; under tsx (tests) it is the .ts source. */
-function workerEntry(): { url: URL; execArgv: string[] } {
-  const source = import.meta.url.endsWith('.ts');
-  return { url: new URL(`./onnx-worker.${source ? 'ts' : 'js'}`, import.meta.url), execArgv: source ? ['--import', 'tsx'] : [] };
+/**
+ * Start the worker entry next to this file. When running from TypeScript sources (tests), the
+ * worker registers tsx first: workers do not inherit the parent's loader hooks.
+ */
+function newWorker(workerData: SessionOptions): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./onnx-worker.js', import.meta.url), { workerData });
+  const entry = new URL('./onnx-worker.ts', import.meta.url).href;
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 /**
@@ -52,8 +57,7 @@ export class WorkerPoolEngine implements InferenceEngine {
   }
 
   private spawn(): Promise<Slot> {
-    const { url, execArgv } = workerEntry();
-    const worker = new Worker(url, { workerData: this.options, execArgv });
+    const worker = newWorker(this.options);
     const slot: Slot = { worker, busy: 0 };
     return new Promise((resolve, reject) => {
       worker.on('message', (reply: WorkerReply) => {
