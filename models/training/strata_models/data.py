@@ -105,3 +105,22 @@ def cached(n_scenes: int, res: int, shape_res: int, seed: int = 0, cache_dir: Op
 
 
 WORLD_VERSION = 1
+
+
+def main(argv=None) -> None:
+    """Render (or load) the cached training set:  python -m strata_models.data --scenes 20000 --resolution 64"""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--scenes", type=int, default=20000)
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--shape-resolution", type=int, default=32)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    t = time.time()
+    ds = cached(a.scenes, a.resolution, a.shape_resolution, a.seed)
+    print(f"{len(ds.bg)} scenes, {len(ds.prev)} object steps, {len(ds.shape_mask)} shapes in {time.time() - t:.0f}s -> {CACHE_DIR}")
+
+
+if __name__ == "__main__":
+    main()

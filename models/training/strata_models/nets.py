@@ -97,7 +97,10 @@ class ForegroundG(nn.Module):
     """U-Net: (canvas, mask, category, z) -> composited canvas.
 
     Input channels: canvas (3), mask (1), mask written into its category's channel (C).
-    (z, category) condition the decoder by FiLM and the bottleneck.
+    (z, category, the canvas's mean colour overall and in its upper half) condition the decoder by FiLM
+    and the bottleneck, so the lighting can be read from the background.
+    The net predicts the object's colours inside the mask and, in the dilation band, a darkening factor
+    for the canvas (the contact shadow): band pixels are ``(canvas + 1) * f - 1`` with f in (0, 1).
     """
 
     def __init__(self, res: int = 64, nz: int = 32, nc: int = 6, width: int = 24, dilation: int = 2) -> None:
@@ -107,7 +110,7 @@ class ForegroundG(nn.Module):
         self.n = n
         enc = [min(width * 2 ** i, 160) for i in range(n + 1)]  # res ... 4x4
         cond = 128
-        self.embed = nn.Sequential(nn.Linear(nz + nc, cond), nn.LeakyReLU(0.2), nn.Linear(cond, cond), nn.LeakyReLU(0.2))
+        self.embed = nn.Sequential(nn.Linear(nz + nc + 6, cond), nn.LeakyReLU(0.2), nn.Linear(cond, cond), nn.LeakyReLU(0.2))
         self.inp = nn.Conv2d(4 + nc, enc[0], 3, padding=1)
         self.down = nn.ModuleList()
         for i in range(n):
@@ -117,10 +120,14 @@ class ForegroundG(nn.Module):
         self.up = nn.ModuleList()
         for i in range(n, 0, -1):
             self.up.append(FiLMBlock(enc[i] + enc[i - 1], enc[i - 1], cond))
-        self.out = nn.Conv2d(enc[0], 3, 3, padding=1)
+        self.out = nn.Conv2d(enc[0], 4, 3, padding=1)
+        with torch.no_grad():
+            self.out.bias[3] = -3.0  # start with (almost) no shadow
 
     def generate(self, canvas: torch.Tensor, mask: torch.Tensor, category: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        c = self.embed(torch.cat([z, category], 1))
+        half = canvas.shape[2] // 2
+        glob = torch.cat([canvas.mean(dim=(2, 3)), canvas[:, :, :half].mean(dim=(2, 3))], 1)
+        c = self.embed(torch.cat([z, category, glob], 1))
         x = torch.cat([canvas, mask, mask * category[:, :, None, None]], 1)
         h = F.leaky_relu(self.inp(x), 0.2)
         skips: List[torch.Tensor] = [h]
@@ -134,7 +141,10 @@ class ForegroundG(nn.Module):
             s = skips.pop()
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
             h = u(torch.cat([h, s], 1), c)
-        return torch.tanh(self.out(h))
+        o = self.out(h)
+        rgb = torch.tanh(o[:, :3])
+        shade = 1 - torch.sigmoid(o[:, 3:4])
+        return torch.where(mask > 0.5, rgb, (canvas + 1) * shade - 1)
 
     def composite(self, generated: torch.Tensor, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         k = 2 * self.dilation + 1

@@ -550,3 +550,29 @@ def render_scene(seed: int, res: int, n_objects: Optional[int] = None, max_objec
 
 def background_image(style: int, z_bg: Array, res: int) -> Array:
     return to_uint8(render_background(style, params_from_noise(np.asarray(z_bg)[:BG_PARAMS]), res))
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Render a sheet of world scenes (each row: x0 ... xT):  python -m strata_models.world --out world.png"""
+    import argparse
+
+    from PIL import Image
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--out", default="world.png")
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--rows", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    R = a.resolution
+    rows = []
+    for r in range(a.rows):
+        s = render_scene(a.seed + r, R, n_objects=4, style=r % len(STYLES))
+        rows.append(np.concatenate(s.canvases, 1))
+    img = np.concatenate(rows, 0)
+    Image.fromarray(img).resize((img.shape[1] * 3, img.shape[0] * 3), Image.NEAREST).save(a.out)
+    print(a.out)
+
+
+if __name__ == "__main__":
+    main()
