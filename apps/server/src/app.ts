@@ -137,6 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await ws.close();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      coordinator.close();
       scheduler.close();
       await engine.close();
       bus.close();

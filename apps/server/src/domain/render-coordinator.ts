@@ -44,6 +44,7 @@ export class RenderCoordinator {
   private readonly canvases = new Lru<string, Uint8Array>(2048);
   private readonly failed = new Map<string, string>();
   private readonly idleWaiters = new Map<string, (() => void)[]>();
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -62,6 +63,7 @@ export class RenderCoordinator {
    * since `previous` (and is already rendered) are not painted again nor re-announced.
    */
   schedule(scene: SceneData, previous: SceneData | null, force = false): void {
+    if (this.closed) return;
     const { model, store } = this.deps;
     const keys = renderKeys(scene, model.version);
     const old = previous && !force ? renderKeys(previous, model.version) : [];
@@ -88,6 +90,14 @@ export class RenderCoordinator {
     };
     this.jobs.set(scene.id, job);
     void this.run(job);
+  }
+
+  /** Stop every render and publish nothing more (shutdown). */
+  close(): void {
+    this.closed = true;
+    for (const job of this.jobs.values()) job.superseded = true;
+    for (const sceneId of [...this.jobs.keys()]) this.notifyIdle(sceneId);
+    this.jobs.clear();
   }
 
   /** Stop rendering a scene (it was deleted). */
@@ -162,8 +172,12 @@ export class RenderCoordinator {
         ]);
       }
     } catch (error) {
-      if (error instanceof StaleStepError || job.superseded) return;
-      this.fail(job, error);
+      if (error instanceof StaleStepError || job.superseded || this.closed) return;
+      try {
+        this.fail(job, error);
+      } catch (failure) {
+        this.deps.log.error('could not record a render failure', { sceneId: job.sceneId, error: String(failure) });
+      }
     } finally {
       if (this.jobs.get(job.sceneId) === job) {
         this.jobs.delete(job.sceneId);
@@ -230,7 +244,7 @@ export class RenderCoordinator {
   }
 
   private emit(job: Job, events: SceneEventData[]): void {
-    if (!this.deps.store.getScene(job.sceneId)) return;
+    if (this.closed || !this.deps.store.getScene(job.sceneId)) return;
     const stored = this.deps.store.appendEvents(job.sceneId, job.revision, events);
     this.deps.bus.publish(stored);
   }

@@ -20,10 +20,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   }
   const code = formatted.extensions?.['code'];
   if (original === null || (original instanceof GraphQLError && !original.originalError)) {
-    // Produced by graphql-js itself: parse, validation, variable coercion, or our limit rules.
-    if (isErrorCode(code)) return formatted;
+    // Produced by graphql-js itself: parse, validation, variable coercion, or our limit rules
+    // (whose code Apollo replaces with GRAPHQL_VALIDATION_FAILED, keeping ours on the original).
+    const own = original instanceof GraphQLError ? original.extensions['code'] : code;
+    if (isErrorCode(own) && own !== ErrorCode.BAD_USER_INPUT) return { ...formatted, extensions: { ...formatted.extensions, code: own } };
     const field = COERCION_PATH.exec(formatted.message)?.[1] ?? VARIABLE.exec(formatted.message)?.[1];
-    return { ...formatted, extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}), reason: code ?? 'GRAPHQL_VALIDATION_FAILED' } };
+    return {
+      ...formatted,
+      extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}), reason: code === ErrorCode.BAD_USER_INPUT || !code ? 'GRAPHQL_VALIDATION_FAILED' : code },
+    };
   }
   log('unexpected error', { message: formatted.message, path: formatted.path, error: original instanceof Error ? original.stack : String(original) });
   return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

@@ -1,6 +1,12 @@
 import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
-import { getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { createRequire } from 'node:module';
 import { ErrorCode } from '@strata/schema';
+
+/**
+ * graphql-query-complexity's ESM build imports `graphql/index.mjs`, a second copy of graphql next
+ * to the CommonJS one type-graphql builds the schema with; its CommonJS build shares ours.
+ */
+const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
 
 /** Query size limits, applied on HTTP and WebSocket. */
 export interface QueryLimits {

@@ -7,7 +7,7 @@ import type { InferenceRequest } from '../../domain/ports.js';
 import { encodeImages, loadSessions, runSession, type SessionOptions } from './sessions.js';
 
 /** Messages from the pool to a worker. */
-export type WorkerRequest = { type: 'run'; id: number; request: InferenceRequest };
+export type WorkerRequest = { type: 'run'; id: number; request: InferenceRequest } | { type: 'close' };
 /** Messages from a worker to the pool. */
 export type WorkerReply =
   | { type: 'ready'; provider: string }
@@ -21,7 +21,12 @@ const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMess
 try {
   const { sessions, provider } = await loadSessions(workerData as SessionOptions);
   port.on('message', (message: WorkerRequest) => {
-    if (message.type !== 'run') return;
+    if (message.type === 'close') {
+      // Release the native sessions before the thread ends: terminating a worker inside
+      // onnxruntime aborts the whole process.
+      void Promise.all(Object.values(sessions).map((s) => s.release())).finally(() => port.close());
+      return;
+    }
     const { id, request } = message;
     runSession(sessions[request.model], request.feeds)
       .then(({ outputs, runMs }) => {

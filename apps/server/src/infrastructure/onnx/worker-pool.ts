@@ -16,6 +16,15 @@ interface Call {
   slot: Slot;
 }
 
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const result = await Promise.race([promise.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}
+
 /**
  * Start the worker entry next to this file. When running from TypeScript sources (tests), the
  * worker registers tsx first: workers do not inherit the parent's loader hooks.
@@ -117,12 +126,24 @@ export class WorkerPoolEngine implements InferenceEngine {
     });
   }
 
+  /** Let in-flight runs finish, then have each worker release its sessions and exit. */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
     const slots = [...this.slots];
+    const inFlight = [...this.calls.values()].map((call) => new Promise<void>((resolve) => {
+      const { resolve: ok, reject: fail } = call;
+      call.resolve = (result) => (ok(result), resolve());
+      call.reject = (error) => (fail(error), resolve());
+    }));
+    await withTimeout(Promise.all(inFlight), 10_000);
     this.slots.length = 0;
-    for (const call of this.calls.values()) call.reject(new Error('inference engine closed'));
-    this.calls.clear();
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      slots.map(async (slot) => {
+        const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()));
+        slot.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+        if (!(await withTimeout(exited, 10_000))) await slot.worker.terminate();
+      }),
+    );
   }
 }
