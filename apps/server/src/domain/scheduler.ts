@@ -62,6 +62,8 @@ export class RenderScheduler {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly counters = { stepsRun: 0, stepsDropped: 0, batches: 0 };
+  private readonly lastServed = new Map<string, number>();
+  private serveClock = 0;
 
   constructor(
     private readonly engine: InferenceEngine,
@@ -131,31 +133,39 @@ export class RenderScheduler {
     }
   }
 
-  private oldest(): Pending | null {
-    let best: Pending | null = null;
-    for (const queue of this.queues.values()) {
-      const head = queue[0];
-      if (head && (!best || head.enqueuedAt < best.enqueuedAt)) best = head;
-    }
-    return best;
+  /**
+   * Scenes in serving order: least recently served first (never served first of all), then by
+   * the age of their oldest step. Taking them in this order is round-robin across scenes.
+   */
+  private servingOrder(): Pending[][] {
+    const rank = (queue: Pending[]) => [this.lastServed.get(queue[0]!.request.sceneId) ?? -1, queue[0]!.enqueuedAt] as const;
+    return [...this.queues.values()]
+      .filter((q) => q.length > 0)
+      .sort((a, b) => {
+        const [sa, ea] = rank(a);
+        const [sb, eb] = rank(b);
+        return sa - sb || ea - eb;
+      });
   }
 
-  /** Take up to maxBatch steps of one model, one per scene per round, scenes in queue order. */
+  private oldest(): Pending | null {
+    return this.servingOrder()[0]?.[0] ?? null;
+  }
+
+  /** Take up to maxBatch steps of one model, one per scene per round, in serving order. */
   private collect(model: StepRequest['model']): Pending[] {
     const limit = this.options.batching ? this.options.maxBatch : 1;
     const batch: Pending[] = [];
+    const order = this.servingOrder();
     let progress = true;
     while (batch.length < limit && progress) {
       progress = false;
-      for (const [sceneId, queue] of this.queues) {
+      for (const queue of order) {
+        if (batch.length >= limit) break;
         const index = queue.findIndex((p) => p.request.model === model);
         if (index < 0) continue;
         batch.push(queue.splice(index, 1)[0]!);
         progress = true;
-        // Move the served scene to the back of the round-robin order.
-        this.queues.delete(sceneId);
-        if (queue.length) this.queues.set(sceneId, queue);
-        if (batch.length >= limit) break;
       }
     }
     return batch;
@@ -169,7 +179,19 @@ export class RenderScheduler {
     }
   }
 
+  private markServed(batch: Pending[]): void {
+    for (const p of batch) {
+      this.lastServed.set(p.request.sceneId, ++this.serveClock);
+      if (this.queues.get(p.request.sceneId)?.length === 0) this.queues.delete(p.request.sceneId);
+    }
+    // Forget scenes that have nothing queued so the map stays bounded.
+    if (this.lastServed.size > 4 * (this.queues.size + 64)) {
+      for (const id of this.lastServed.keys()) if (!this.queues.has(id)) this.lastServed.delete(id);
+    }
+  }
+
   private dispatch(batch: Pending[]): void {
+    this.markServed(batch);
     this.inFlight++;
     this.counters.batches++;
     const first = batch[0]!.request;

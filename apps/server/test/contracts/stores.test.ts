@@ -1,0 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemorySceneStore } from '../../src/infrastructure/memory-store.js';
+import { SqliteSceneStore } from '../../src/infrastructure/sqlite-store.js';
+import { sceneStoreContract } from './scene-store.contract.js';
+
+sceneStoreContract('memory', () => new MemorySceneStore());
+sceneStoreContract('sqlite file', () => new SqliteSceneStore(join(mkdtempSync(join(tmpdir(), 'strata-store-')), 'test.db')));
