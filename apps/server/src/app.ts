@@ -48,6 +48,7 @@ export interface App {
   readonly coordinator: RenderCoordinator;
   readonly scheduler: RenderScheduler;
   readonly store: SceneStore;
+  readonly bus: EventBus;
   readonly httpServer: Server;
 }
 
@@ -116,6 +117,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     coordinator,
     scheduler,
     store,
+    bus,
     httpServer,
     async start(options = {}) {
       const port = options.port ?? config.port;
