@@ -4,7 +4,7 @@ import { DomainError } from './errors.js';
 import { ErrorCode } from '@strata/schema';
 import { fitMask, maskFromPng, presetMask, type Mask } from './mask.js';
 import { categoryIndex, oneHot, styleIndex, type ModelSpec } from './model.js';
-import type { BlobStore, EncodedImage, Tensor } from './ports.js';
+import type { BlobStore, EncodedImage } from './ports.js';
 import { Lru } from './lru.js';
 import type { RenderScheduler } from './scheduler.js';
 import type { BackgroundData, ObjectData } from './types.js';

@@ -43,6 +43,9 @@ export class RenderCoordinator {
   private readonly jobs = new Map<string, Job>();
   private readonly canvases = new Lru<string, Uint8Array>(2048);
   private readonly failed = new Map<string, string>();
+  /** Paintings in flight by key: a newer job that needs the same canvas waits for it instead of painting it again. */
+  private readonly painting = new Map<string, Promise<{ rgb: Uint8Array; frameId: string }>>();
+  private readonly keyCache = new Lru<string, string[]>(1024);
   private readonly idleWaiters = new Map<string, (() => void)[]>();
   private closed = false;
 
@@ -64,9 +67,9 @@ export class RenderCoordinator {
    */
   schedule(scene: SceneData, previous: SceneData | null, force = false): void {
     if (this.closed) return;
-    const { model, store } = this.deps;
-    const keys = renderKeys(scene, model.version);
-    const old = previous && !force ? renderKeys(previous, model.version) : [];
+    const { store } = this.deps;
+    const keys = this.keysOf(scene);
+    const old = previous && !force ? this.keysOf(previous) : [];
     let fromStep = keys.findIndex((key, step) => key !== old[step] || !store.frameForKey(key));
     if (fromStep < 0) fromStep = keys.length;
     const running = this.jobs.get(scene.id);
@@ -110,12 +113,12 @@ export class RenderCoordinator {
 
   /** The frame of every step of `scene` that is rendered already (null where not yet). */
   frameIds(scene: SceneData): (string | null)[] {
-    return renderKeys(scene, this.deps.model.version).map((key) => this.deps.store.frameForKey(key));
+    return this.keysOf(scene).map((key) => this.deps.store.frameForKey(key));
   }
 
   /** The state of every step of `scene` for its revision. */
   status(scene: SceneData): StepStatus[] {
-    const keys = renderKeys(scene, this.deps.model.version);
+    const keys = this.keysOf(scene);
     const job = this.jobs.get(scene.id);
     const active = job && job.revision === scene.revision && !job.superseded ? job : null;
     return keys.map((key, step) => {
@@ -193,7 +196,28 @@ export class RenderCoordinator {
       job.cached++;
       return { rgb: this.loadCanvas(key, known), frameId: known, cached: true };
     }
-    const isStale = () => job.superseded;
+    const running = this.painting.get(key);
+    if (running) {
+      try {
+        const shared = await running;
+        job.cached++;
+        return { ...shared, cached: true };
+      } catch (error) {
+        // The job that started it was superseded and its step dropped: paint it here instead.
+        if (!(error instanceof StaleStepError) || job.superseded) throw error;
+        return this.paint(job, step, previous);
+      }
+    }
+    // Only the job that started a painting may drop it as stale, and only when no other job waits.
+    const painting = this.paintStep(job, step, key, previous).finally(() => this.painting.delete(key));
+    this.painting.set(key, painting);
+    const painted = await painting;
+    job.rendered++;
+    return { ...painted, cached: false };
+  }
+
+  private async paintStep(job: Job, step: number, key: string, previous: { rgb: Uint8Array } | null): Promise<{ rgb: Uint8Array; frameId: string }> {
+    const isStale = () => job.superseded && this.jobs.get(job.sceneId)?.keys[step] !== key;
     const image =
       step === 0
         ? await this.deps.painter.background(job.sceneId, job.scene.background, isStale)
@@ -202,8 +226,18 @@ export class RenderCoordinator {
     this.deps.blobs.putWithHash(image.hash, image.png);
     this.deps.store.setFrameForKey(key, image.hash);
     this.canvases.set(key, image.rgb);
-    job.rendered++;
-    return { rgb: image.rgb, frameId: image.hash, cached: false };
+    return { rgb: image.rgb, frameId: image.hash };
+  }
+
+  /** Render keys of a scene revision, memoised (every API read of a scene needs them). */
+  private keysOf(scene: SceneData): string[] {
+    const id = `${scene.id}@${scene.revision}`;
+    let keys = this.keyCache.get(id);
+    if (!keys) {
+      keys = renderKeys(scene, this.deps.model.version);
+      this.keyCache.set(id, keys);
+    }
+    return keys;
   }
 
   private async canvasAt(job: Job, step: number): Promise<{ rgb: Uint8Array }> {
