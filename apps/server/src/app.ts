@@ -142,6 +142,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       coordinator.close();
       scheduler.close();
       await engine.close();
+      await blobs.flush();
       bus.close();
       store.close();
     },

@@ -72,6 +72,8 @@ export interface BlobStore {
   putWithHash(hash: string, bytes: Uint8Array): void;
   get(hash: string): Uint8Array | null;
   has(hash: string): boolean;
+  /** Resolves when every blob put so far is durable. */
+  flush(): Promise<void>;
 }
 
 /** Live fan-out of stored events to subscribers of a scene (in process, or Redis across replicas). */

@@ -278,7 +278,8 @@ export class RenderCoordinator {
   }
 
   private emit(job: Job, events: SceneEventData[]): void {
-    if (this.closed || !this.deps.store.getScene(job.sceneId)) return;
+    // lastSeq is 0 only for a scene that does not exist (a live one has at least its creation event).
+    if (this.closed || this.deps.store.lastSeq(job.sceneId) === 0) return;
     const stored = this.deps.store.appendEvents(job.sceneId, job.revision, events);
     this.deps.bus.publish(stored);
   }

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../domain/ports.js';
 import { Lru } from '../domain/lru.js';
@@ -6,9 +7,14 @@ import { sha256 } from '../lib/hash.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 
-/** Content-addressed blobs in a directory (`ab/abcdef....png`), with a memory cache in front. */
+/**
+ * Content-addressed blobs in a directory (`ab/abcdef....png`), with a memory cache in front.
+ * Writes happen off the event loop; until one lands, the blob is served from memory.
+ */
 export class DiskBlobStore implements BlobStore {
   private readonly cache = new Lru<string, Uint8Array>(4096);
+  private readonly writing = new Map<string, Uint8Array>();
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -22,18 +28,33 @@ export class DiskBlobStore implements BlobStore {
 
   putWithHash(hash: string, bytes: Uint8Array): void {
     this.cache.set(hash, bytes);
+    if (this.writing.has(hash)) return;
+    this.writing.set(hash, bytes);
+    const write = this.write(hash, bytes).finally(() => {
+      this.writing.delete(hash);
+      this.pending.delete(write);
+    });
+    this.pending.add(write);
+  }
+
+  /** Write then rename, so a crash never leaves a truncated blob under a valid name. */
+  private async write(hash: string, bytes: Uint8Array): Promise<void> {
     const path = this.path(hash);
     if (existsSync(path)) return;
-    mkdirSync(join(this.dir, hash.slice(0, 2)), { recursive: true });
-    // Write then rename, so a crash never leaves a truncated blob under a valid name.
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    await mkdir(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  }
+
+  /** Resolves when every write started so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.pending]);
   }
 
   get(hash: string): Uint8Array | null {
     if (!HASH.test(hash)) return null;
-    const cached = this.cache.get(hash);
+    const cached = this.cache.get(hash) ?? this.writing.get(hash);
     if (cached) return cached;
     try {
       const bytes = new Uint8Array(readFileSync(this.path(hash)));
@@ -45,7 +66,7 @@ export class DiskBlobStore implements BlobStore {
   }
 
   has(hash: string): boolean {
-    return HASH.test(hash) && (this.cache.get(hash) !== undefined || existsSync(this.path(hash)));
+    return HASH.test(hash) && (this.cache.get(hash) !== undefined || this.writing.has(hash) || existsSync(this.path(hash)));
   }
 
   private path(hash: string): string {
@@ -74,4 +95,6 @@ export class MemoryBlobStore implements BlobStore {
   has(hash: string): boolean {
     return this.blobs.has(hash);
   }
+
+  async flush(): Promise<void> {}
 }
