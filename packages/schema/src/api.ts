@@ -3,6 +3,7 @@ import type { RerollTarget, Visibility } from './enums.js';
 import type { ModelInfo, Runtime } from './types/model.js';
 import type { Frame, Scene, SceneConnection } from './types/scene.js';
 import type { SceneEvent } from './types/events.js';
+import type { ApiToken, ApiTokenCreated, Invite, PointInput, Role, Session, User } from './types/identity.js';
 
 /** Common arguments of every edit that targets one scene. */
 export interface EditTarget {
@@ -43,6 +44,19 @@ export interface SceneApi {
   redo(sceneId: string): Promise<Scene>;
 
   sceneEvents(args: SceneEventsArgs): AsyncIterable<SceneEventPayload>;
+
+  me(): User | null;
+  startSession(displayName?: string | null): Promise<Session>;
+  updateProfile(displayName?: string | null, color?: string | null): Promise<Session>;
+  apiTokens(): Promise<ApiToken[]>;
+  createApiToken(name: string): Promise<ApiTokenCreated>;
+  revokeApiToken(id: string): Promise<string>;
+  invites(sceneId: string): Promise<Invite[]>;
+  createInvite(sceneId: string, role: Role): Promise<Invite>;
+  revokeInvite(sceneId: string, inviteId: string): Promise<string>;
+  acceptInvite(token: string): Promise<Scene>;
+  removeMember(sceneId: string, userId: string): Promise<Scene>;
+  updatePresence(sceneId: string, selectedLayerId?: string | null, pointer?: PointInput | null): Promise<boolean>;
 }
 
 /** The GraphQL context every transport must provide. */

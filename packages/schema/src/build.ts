@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { RESOLVERS } from './resolvers.js';
-import { SCENE_EVENT_TYPES } from './types/events.js';
+import { ALL_SCENE_EVENT_TYPES } from './types/events.js';
 
 /**
  * type-graphql 2 requires a pub/sub even when every subscription brings its own `subscribe`;
@@ -28,7 +28,7 @@ export function buildContractSchema(): GraphQLSchema {
   if (cached) return cached;
   const schema = buildSchemaSync({
     resolvers: [...RESOLVERS],
-    orphanedTypes: [...SCENE_EVENT_TYPES],
+    orphanedTypes: [...ALL_SCENE_EVENT_TYPES],
     pubSub: UNUSED_PUBSUB,
     validate: false,
     emitSchemaFile: false,

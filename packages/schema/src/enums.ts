@@ -92,6 +92,7 @@ export enum SceneChangeKind {
   UNDO = 'UNDO',
   REDO = 'REDO',
   VISIBILITY = 'VISIBILITY',
+  MEMBERS = 'MEMBERS',
 }
 registerEnumType(SceneChangeKind, {
   name: 'SceneChangeKind',
@@ -109,5 +110,6 @@ registerEnumType(SceneChangeKind, {
     UNDO: { description: "An actor undid one of their own edits." },
     REDO: { description: "An actor redid one of their own edits." },
     VISIBILITY: { description: "The scene's visibility changed." },
+    MEMBERS: { description: 'Someone joined, was invited, or was removed.' },
   },
 });

@@ -28,7 +28,9 @@ export {
   SceneDeleted,
   SceneEvent,
   SceneEventType,
+  PresenceChanged,
 } from './types/events.js';
+export { ApiToken, ApiTokenCreated, Invite, Member, Participant, Point, PointInput, Role, Session, User } from './types/identity.js';
 export type { ApiContext, EditTarget, SceneApi, SceneEventPayload } from './api.js';
 export { buildContractSchema } from './build.js';
 export { printContractSchema } from './print.js';

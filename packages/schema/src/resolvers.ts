@@ -6,6 +6,7 @@ import { AddObjectInput, BackgroundInput, CreateSceneInput, SceneEventsArgs, Sce
 import { SceneEvent } from './types/events.js';
 import { ModelInfo, Runtime } from './types/model.js';
 import { Frame, Scene, SceneConnection } from './types/scene.js';
+import { ApiToken, ApiTokenCreated, Invite, PointInput, Role, Session, User } from './types/identity.js';
 
 const BASE_REVISION = {
   nullable: true,
@@ -192,5 +193,83 @@ export class SceneSubscriptionResolver {
   }
 }
 
+@Resolver()
+export class IdentityResolver {
+  @Query(() => User, { nullable: true, description: 'Who the caller is (null without a session or token).' })
+  me(@Ctx() ctx: ApiContext): User | null {
+    return ctx.api.me();
+  }
+
+  @Query(() => [ApiToken], { description: "The caller's personal API tokens." })
+  apiTokens(@Ctx() ctx: ApiContext): Promise<ApiToken[]> {
+    return ctx.api.apiTokens();
+  }
+
+  @Mutation(() => Session, { description: 'Get a guest identity (name and colour) and its signed session token. Browsers also receive it as a cookie.' })
+  startSession(
+    @Arg('displayName', () => String, { nullable: true, description: 'Name to show (a random one when omitted).' }) displayName: string | null | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<Session> {
+    return ctx.api.startSession(displayName);
+  }
+
+  @Mutation(() => Session, { description: "Change the caller's name or colour; returns a new session token." })
+  updateProfile(
+    @Arg('displayName', () => String, { nullable: true, description: 'New name.' }) displayName: string | null | undefined,
+    @Arg('color', () => String, { nullable: true, description: 'New colour, #rrggbb.' }) color: string | null | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<Session> {
+    return ctx.api.updateProfile(displayName, color);
+  }
+
+  @Mutation(() => ApiTokenCreated, { description: 'Create a personal API token that acts as the caller.' })
+  createApiToken(@Arg('name', () => String, { description: 'What it is for.' }) name: string, @Ctx() ctx: ApiContext): Promise<ApiTokenCreated> {
+    return ctx.api.createApiToken(name);
+  }
+
+  @Mutation(() => ID, { description: 'Revoke one of the caller\'s API tokens; requests with it fail from now on.' })
+  revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<string> {
+    return ctx.api.revokeApiToken(id);
+  }
+}
+
+@Resolver()
+export class SharingResolver {
+  @Query(() => [Invite], { description: "A scene's open invitation links (owner only)." })
+  invites(@Arg('sceneId', () => ID) sceneId: string, @Ctx() ctx: ApiContext): Promise<Invite[]> {
+    return ctx.api.invites(sceneId);
+  }
+
+  @Mutation(() => Invite, { description: 'Create an invitation link granting EDITOR or VIEWER (owner only).' })
+  createInvite(@Arg('sceneId', () => ID) sceneId: string, @Arg('role', () => Role, { description: 'EDITOR or VIEWER.' }) role: Role, @Ctx() ctx: ApiContext): Promise<Invite> {
+    return ctx.api.createInvite(sceneId, role);
+  }
+
+  @Mutation(() => ID, { description: 'Revoke an invitation link (owner only); members who joined with it stay until removed.' })
+  revokeInvite(@Arg('sceneId', () => ID) sceneId: string, @Arg('inviteId', () => ID, { description: 'The invite.' }) inviteId: string, @Ctx() ctx: ApiContext): Promise<string> {
+    return ctx.api.revokeInvite(sceneId, inviteId);
+  }
+
+  @Mutation(() => Scene, { description: 'Join a scene through an invitation link; the caller becomes a member with its role.' })
+  acceptInvite(@Arg('token', () => String, { description: 'The invite token.' }) token: string, @Ctx() ctx: ApiContext): Promise<Scene> {
+    return ctx.api.acceptInvite(token);
+  }
+
+  @Mutation(() => Scene, { description: "Remove a member (owner only); their open streams of the scene end." })
+  removeMember(@Arg('sceneId', () => ID) sceneId: string, @Arg('userId', () => ID, { description: 'The member.' }) userId: string, @Ctx() ctx: ApiContext): Promise<Scene> {
+    return ctx.api.removeMember(sceneId, userId);
+  }
+
+  @Mutation(() => Boolean, { description: "Share the caller's selection and pointer with everyone in the scene (throttled; the latest wins)." })
+  updatePresence(
+    @Arg('sceneId', () => ID) sceneId: string,
+    @Arg('selectedLayerId', () => ID, { nullable: true, description: 'Selected layer, or null.' }) selectedLayerId: string | null | undefined,
+    @Arg('pointer', () => PointInput, { nullable: true, description: 'Pointer on the canvas, or null when it left the canvas.' }) pointer: PointInput | null | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<boolean> {
+    return ctx.api.updatePresence(sceneId, selectedLayerId, pointer);
+  }
+}
+
 /** Every resolver class of the contract, for `buildSchema`. */
-export const RESOLVERS = [SceneQueryResolver, FrameFieldResolver, SceneMutationResolver, SceneSubscriptionResolver] as const;
+export const RESOLVERS = [SceneQueryResolver, FrameFieldResolver, SceneMutationResolver, SceneSubscriptionResolver, IdentityResolver, SharingResolver] as const;

@@ -1,6 +1,7 @@
 import { Field, ID, Int, InterfaceType, ObjectType } from 'type-graphql';
 import { SceneChangeKind } from '../enums.js';
 import { Frame, Scene } from './scene.js';
+import { Participant } from './identity.js';
 
 /** The `type` tag of every event on a scene's stream. */
 export const SceneEventType = {
@@ -10,6 +11,7 @@ export const SceneEventType = {
   RenderFailed: 'RenderFailed',
   SceneChanged: 'SceneChanged',
   SceneDeleted: 'SceneDeleted',
+  PresenceChanged: 'PresenceChanged',
 } as const;
 export type SceneEventType = (typeof SceneEventType)[keyof typeof SceneEventType];
 
@@ -111,3 +113,16 @@ export class SceneDeleted extends SceneEvent {
 
 /** Every concrete event class, for schema building (`orphanedTypes`). */
 export const SCENE_EVENT_TYPES = [FrameRendered, RenderStarted, RenderCompleted, RenderFailed, SceneChanged, SceneDeleted] as const;
+
+@ObjectType({
+  implements: SceneEvent,
+  description:
+    'Who is in the scene changed (joined, left, selected a layer, moved the pointer). Presence is not kept in the log: `seq` is the latest logged event\'s, and a resumed stream starts with the current presence.',
+})
+export class PresenceChanged extends SceneEvent {
+  @Field(() => [Participant], { description: 'Everyone in the scene now.' })
+  participants!: Participant[];
+}
+
+/** Every concrete event class including presence. */
+export const ALL_SCENE_EVENT_TYPES = [...SCENE_EVENT_TYPES, PresenceChanged] as const;

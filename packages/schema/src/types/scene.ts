@@ -1,6 +1,7 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { RenderState, ShapeKind, Visibility } from '../enums.js';
+import { Member, Participant, Role } from './identity.js';
 
 @ObjectType({ description: 'A rendered canvas: the PNG image of one step of a scene. Immutable and content-addressed.' })
 export class Frame {
@@ -156,6 +157,15 @@ export class Scene {
 
   @Field(() => String, { description: 'Time of the latest accepted edit, ISO 8601.' })
   updatedAt!: string;
+
+  @Field(() => Role, { nullable: true, description: "The caller's role (null for anonymous viewers of a public or link-shared scene)." })
+  myRole?: Role | null;
+
+  @Field(() => [Member], { description: 'The owner and the invited members.' })
+  members!: Member[];
+
+  @Field(() => [Participant], { description: 'Who is connected to the scene now.' })
+  participants!: Participant[];
 
   @Field(() => GraphQLJSONObject, { description: 'The scene as a portable JSON document (format `strata-scene/1`), for export and `importScene`.' })
   document!: Record<string, unknown>;
