@@ -50,6 +50,7 @@ export function CanvasView() {
       role="img"
       aria-label={step === null ? 'The scene, live' : `The scene at step ${step}`}
       data-testid="scene-canvas"
+      data-want={url ?? undefined}
     />
   );
 }

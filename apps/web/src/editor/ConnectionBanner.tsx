@@ -8,7 +8,7 @@ const identity = (state: ConnectionState) => state;
 const TEXT: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
-  reconnecting: 'Connection lost. Reconnecting; no frame will be missed.',
+  reconnecting: 'Reconnecting…',
 };
 
 /** The stream's state: a small "Live" badge, or a banner while reconnecting. */

@@ -46,8 +46,10 @@ export function LayerRow({ layerId, index, count, dropTarget, ...drag }: LayerRo
         onClick={() => patchUi(stores.ui, { selectedId: selected ? null : layerId })}
       >
         <FrameImage frame={layer.frame} size={40} alt={`Canvas after ${name}`} />
-        <span className="layer-name">{name}</span>
-        <span className={`pill pill-${state.toLowerCase()}`}>{STATE_TEXT[state]}</span>
+        <span className="layer-text">
+          <span className="layer-name">{name}</span>
+          {state !== 'DONE' && <span className={`pill pill-${state.toLowerCase()}`}>{STATE_TEXT[state]}</span>}
+        </span>
       </button>
       {state === 'RENDERING' && <progress className="layer-progress" aria-label={`Painting ${name}`} />}
       <span className="layer-actions">

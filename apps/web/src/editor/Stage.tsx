@@ -3,6 +3,7 @@
 import { useRef } from 'react';
 import { BoxOverlay } from './BoxOverlay';
 import { CanvasView } from './CanvasView';
+import { StreamNotice } from './StreamNotice';
 import { useStageDrag } from './useStageDrag';
 
 /** The canvas with its interactive overlay of object boxes. */
@@ -23,6 +24,7 @@ export function Stage() {
       >
         <BoxOverlay />
       </div>
+      <StreamNotice />
     </div>
   );
 }

@@ -18,7 +18,7 @@ import {
   type ShapeInput,
   type UpdateObjectInput,
 } from '@strata/schema/client';
-import { toUserError, type UserError } from '@/lib/errors';
+import { ClientErrorCode, toUserError, userError, type UserError } from '@/lib/errors';
 import { applySnapshot } from '@/lib/sceneView';
 import { patchUi, type EditorStores, type ShapeChoice } from './editorStore';
 
@@ -29,7 +29,15 @@ export type EditResult = UserError | null;
 export interface EditOptions {
   /** Do not show a refused edit in the editor's notice (the caller shows it next to its field). */
   quiet?: boolean;
+  /** Replace the error before it is shown (undo and redo say "nothing to undo" in their own words). */
+  explain?: (error: UserError) => UserError;
 }
+
+/** The API refuses undo and redo with an empty history as BAD_USER_INPUT; say what that means here. */
+const explainHistory =
+  (code: typeof ClientErrorCode.NOTHING_TO_UNDO | typeof ClientErrorCode.NOTHING_TO_REDO) =>
+  (error: UserError): UserError =>
+    error.code === 'BAD_USER_INPUT' ? userError(code) : error;
 
 /** The edits of one scene. Each one runs after the previous one has answered. */
 export type SceneActions = ReturnType<typeof createSceneActions>;
@@ -65,7 +73,8 @@ export function createSceneActions(client: Client, stores: EditorStores) {
         patchUi(stores.ui, { notice: null });
         return null;
       }
-      const error = toUserError(result.error as CombinedError);
+      const refused = toUserError(result.error as CombinedError);
+      const error = options.explain ? options.explain(refused) : refused;
       if (!options.quiet) patchUi(stores.ui, { notice: error });
       return error;
     };
@@ -92,7 +101,7 @@ export function createSceneActions(client: Client, stores: EditorStores) {
     rename: (title: string, options?: EditOptions) =>
       edit(RenameSceneDocument, () => ({ sceneId, title }), (d) => d.renameScene, options),
     rerender: () => edit(RerenderDocument, () => ({ sceneId }), (d) => d.rerender),
-    undo: () => edit(UndoDocument, () => ({ sceneId }), (d) => d.undo),
-    redo: () => edit(RedoDocument, () => ({ sceneId }), (d) => d.redo),
+    undo: () => edit(UndoDocument, () => ({ sceneId }), (d) => d.undo, { explain: explainHistory(ClientErrorCode.NOTHING_TO_UNDO) }),
+    redo: () => edit(RedoDocument, () => ({ sceneId }), (d) => d.redo, { explain: explainHistory(ClientErrorCode.NOTHING_TO_REDO) }),
   };
 }

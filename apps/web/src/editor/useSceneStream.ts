@@ -8,12 +8,24 @@ import { applyEvent, type SceneEvent } from '@/lib/sceneView';
 import { patchUi } from './editorStore';
 import { useEditor } from './EditorContext';
 
-/** The last events seen, for the browser tests (they check that no frame is missed across a reconnect). */
+/** What the browser tests read of each event (they check that no frame is missed across a reconnect). */
+interface RecordedEvent {
+  seq: number;
+  type: SceneEvent['__typename'];
+  revision: number;
+  step?: number;
+  from?: number;
+  to?: number;
+}
+
 function recordForTests(event: SceneEvent): void {
-  const hook = (window as unknown as { __strata?: { events?: Array<{ seq: number; type: string; step?: number; revision: number }> } }).__strata;
+  const hook = (window as unknown as { __strata?: { events?: RecordedEvent[] } }).__strata;
   if (!hook) return;
   const events = (hook.events ??= []);
-  events.push({ seq: event.seq, type: event.__typename, revision: event.revision, ...('step' in event ? { step: event.step } : {}) });
+  const record: RecordedEvent = { seq: event.seq, type: event.__typename, revision: event.revision };
+  if (event.__typename === 'FrameRendered' || event.__typename === 'RenderFailed') record.step = event.step;
+  if (event.__typename === 'RenderStarted') Object.assign(record, { from: event.fromStep, to: event.toStep });
+  events.push(record);
   if (events.length > 1000) events.splice(0, events.length - 1000);
 }
 

@@ -7,12 +7,18 @@ export const ClientErrorCode = {
   NETWORK: 'NETWORK',
   /** A file the user picked could not be read as a scene document. */
   BAD_FILE: 'BAD_FILE',
+  /** Undo with an empty history. */
+  NOTHING_TO_UNDO: 'NOTHING_TO_UNDO',
+  /** Redo with nothing undone. */
+  NOTHING_TO_REDO: 'NOTHING_TO_REDO',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
 const CLIENT_SENTENCES: Record<ClientErrorCode, string> = {
   NETWORK: 'The server cannot be reached; check your connection and try again.',
   BAD_FILE: 'That file is not a scene exported from here.',
+  NOTHING_TO_UNDO: 'Nothing to undo.',
+  NOTHING_TO_REDO: 'Nothing to redo.',
 };
 
 /** An error as the UI shows it: a code to branch on, a sentence for people, the input field at fault. */

@@ -23,7 +23,7 @@ export interface SceneView {
   deleted: boolean;
 }
 
-/** The canvas after `step` (0 = background), if painted. */
+/** The canvas after `step` (0 = background), if painted; while the step is repainted, its previous canvas. */
 export function frameAtStep(scene: SceneFieldsFragment, step: number): FrameFieldsFragment | null {
   if (step === 0) return scene.background.frame;
   return scene.layers[step - 1]?.frame ?? null;
@@ -55,14 +55,21 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** A step being repainted keeps showing its previous canvas (marked by its state) until the new one comes. */
+function keepStaleFrame<T extends { frame: FrameFieldsFragment | null }>(prev: T | undefined, next: T): T {
+  return next.frame === null && prev?.frame ? { ...next, frame: prev.frame } : next;
+}
+
 /** `next`, reusing the previous layer objects that did not change, so their rows do not re-render. */
 function shareLayers(prev: SceneFieldsFragment, next: SceneFieldsFragment): SceneFieldsFragment {
   const byId = new Map(prev.layers.map((layer) => [layer.id, layer]));
   const layers = next.layers.map((layer) => {
     const old = byId.get(layer.id);
-    return old && sameJson(old, layer) ? old : layer;
+    const kept = keepStaleFrame(old, layer);
+    return old && sameJson(old, kept) ? old : kept;
   });
-  const background = sameJson(prev.background, next.background) ? prev.background : next.background;
+  const nextBackground = keepStaleFrame(prev.background, next.background);
+  const background = sameJson(prev.background, nextBackground) ? prev.background : nextBackground;
   return { ...next, layers, background };
 }
 

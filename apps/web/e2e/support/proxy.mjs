@@ -1,0 +1,69 @@
+/**
+ * A TCP proxy between the browser and the stack, so a test can cut the WebSocket like a real network
+ * would: `dropWebSockets()` destroys every open WebSocket connection, and while `blockWebSockets(true)`
+ * new WebSocket handshakes are refused. Plain HTTP (queries, mutations, frames) passes untouched.
+ */
+import net from 'node:net';
+
+const HEADERS_END = '\r\n\r\n';
+const isWebSocketHandshake = (head) => /^upgrade:\s*websocket\s*$/im.test(head);
+
+export async function startProxy(targetPort) {
+  const connections = new Set();
+  let blocked = false;
+
+  const server = net.createServer((client) => {
+    let head = Buffer.alloc(0);
+    client.on('error', () => client.destroy());
+    const onData = (chunk) => {
+      head = Buffer.concat([head, chunk]);
+      const text = head.toString('latin1');
+      if (!text.includes(HEADERS_END) && head.length < 16_384) return;
+      client.off('data', onData);
+      const webSocket = isWebSocketHandshake(text);
+      if (webSocket && blocked) return client.destroy();
+      const upstream = net.connect(targetPort, '127.0.0.1');
+      const connection = { client, upstream, webSocket };
+      connections.add(connection);
+      const close = () => {
+        connections.delete(connection);
+        client.destroy();
+        upstream.destroy();
+      };
+      upstream.on('error', close).on('close', close);
+      client.on('close', close);
+      upstream.write(head);
+      client.pipe(upstream);
+      upstream.pipe(client);
+    };
+    client.on('data', onData);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Cut every open WebSocket connection (the browser sees an abnormal closure, code 1006). */
+    dropWebSockets() {
+      let dropped = 0;
+      for (const connection of connections) {
+        if (!connection.webSocket) continue;
+        connection.client.destroy();
+        connection.upstream.destroy();
+        dropped++;
+      }
+      return dropped;
+    },
+    /** Refuse (true) or allow (false) new WebSocket handshakes. */
+    blockWebSockets(value) {
+      blocked = value;
+    },
+    async stop() {
+      for (const { client, upstream } of connections) {
+        client.destroy();
+        upstream.destroy();
+      }
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
