@@ -62,7 +62,6 @@ export function ShapePicker({ kind, preset, onChange, onReroll }: ShapePickerPro
               aria-pressed={kind === 'PRESET' && preset === p.id}
               onClick={() => onChange({ kind: 'PRESET', preset: p.id })}
             >
-              {/* eslint-disable-next-line @next/next/no-img-element -- a tiny mask PNG */}
               <img src={assetUrl(p.url)} alt="" width={32} height={32} />
               <span>{p.label}</span>
             </button>

@@ -8,7 +8,7 @@ import { applyEvent, type SceneEvent } from '@/lib/sceneView';
 import { patchUi } from './editorStore';
 import { useEditor } from './EditorContext';
 
-/** What the browser tests read of each event (they check that no frame is missed across a reconnect). */
+/** What the browser tests read of each logged event (they check that no frame is missed across a reconnect). */
 interface RecordedEvent {
   seq: number;
   type: SceneEvent['__typename'];
@@ -20,7 +20,7 @@ interface RecordedEvent {
 
 function recordForTests(event: SceneEvent): void {
   const hook = (window as unknown as { __strata?: { events?: RecordedEvent[] } }).__strata;
-  if (!hook) return;
+  if (!hook || event.__typename === 'PresenceChanged') return;
   const events = (hook.events ??= []);
   const record: RecordedEvent = { seq: event.seq, type: event.__typename, revision: event.revision };
   if (event.__typename === 'FrameRendered' || event.__typename === 'RenderFailed') record.step = event.step;

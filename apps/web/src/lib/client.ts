@@ -52,7 +52,8 @@ export function createStrataClient(ssr: SSRExchange, ws: WsClient | null): Clien
             subscribe(sink) {
               const unsubscribe = ws.subscribe(payload, {
                 next: (result) => {
-                  if (payload.track(result)) sink.next(result as Parameters<typeof sink.next>[0]);
+                  payload.track(result);
+                  sink.next(result as Parameters<typeof sink.next>[0]);
                 },
                 error: (error) => sink.error(error),
                 complete: () => sink.complete(),

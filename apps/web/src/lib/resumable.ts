@@ -10,8 +10,8 @@ export interface ResumablePayload {
   operationName?: string | undefined;
   readonly variables: Record<string, unknown>;
   extensions?: Record<string, unknown> | undefined;
-  /** Record a delivered result; returns false when its `seq` was already delivered (a duplicate). */
-  track(result: { data?: unknown }): boolean;
+  /** Note a delivered result: its `seq`, when newer, becomes the cursor a resubscription sends. */
+  track(result: { data?: unknown }): void;
 }
 
 /** The `seq` of the root field of a subscription result, when it has one. */
@@ -23,7 +23,11 @@ export function rootSeq(data: unknown): number | null {
   return null;
 }
 
-/** Wrap a request whose variables may hold an `after` cursor. */
+/**
+ * Wrap a request whose variables may hold an `after` cursor. Results are never dropped here: events
+ * that are not in the log (presence) repeat the latest `seq`, and the scene view ignores logged events
+ * it has already folded in.
+ */
 export function createResumablePayload(request: {
   query?: string | undefined;
   operationName?: string | undefined;
@@ -42,10 +46,7 @@ export function createResumablePayload(request: {
     },
     track(result) {
       const seq = rootSeq(result.data);
-      if (seq === null || !resumes) return true;
-      if (after !== null && seq <= after) return false;
-      after = seq;
-      return true;
+      if (resumes && seq !== null && (after === null || seq > after)) after = seq;
     },
   };
 }

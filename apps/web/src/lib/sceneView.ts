@@ -146,9 +146,10 @@ function applyRenderEvent(view: SceneView, event: SceneEvent): SceneView {
   }
 }
 
-/** Fold one stream event into the view. Events already folded in (by `seq`) change nothing. */
+/** Fold one stream event into the view. Logged events already folded in (by `seq`) change nothing. */
 export function applyEvent(view: SceneView, event: SceneEvent): SceneView {
-  if (event.seq <= view.seq) return view;
+  // Presence is not in the log (it repeats the latest seq) and is not part of the scene's pixels.
+  if (event.__typename === 'PresenceChanged' || event.seq <= view.seq) return view;
   switch (event.__typename) {
     case 'SceneChanged':
       return applySnapshot(view, event.scene, event.seq);
