@@ -11,7 +11,7 @@ import type { BlobStore, Clock, EventBus, InferenceEngine, SceneStore } from './
 import { systemClock } from './domain/ports.js';
 import { Painter } from './domain/painter.js';
 import { RenderCoordinator, type Logger } from './domain/render-coordinator.js';
-import { SceneService, type Actor } from './domain/scene-service.js';
+import { SceneService } from './domain/scene-service.js';
 import { RenderScheduler } from './domain/scheduler.js';
 import { formatError } from './graphql/errors.js';
 import { limitRules } from './graphql/limits.js';
@@ -23,11 +23,20 @@ import { WorkerPoolEngine } from './infrastructure/onnx/worker-pool.js';
 import { SqliteSceneStore } from './infrastructure/sqlite-store.js';
 import { createLogger } from './logger.js';
 import { createHttpApp, type HttpFallback } from './transport/http.js';
+import type { IncomingMessage } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { isDomainError } from './domain/errors.js';
+import { PresenceHub } from './domain/presence.js';
+import { ConcurrencyLimiter, RateLimiter } from './domain/rate-limit.js';
+import { SharingService } from './domain/sharing-service.js';
+import type { AccessStore } from './domain/ports.js';
+import { Authenticator, bearerOf, loadSecret, sessionCookie, sessionCookieOf, type Credentials } from './infrastructure/auth.js';
+import type { Caller } from './graphql/scene-api.js';
 import { createWsServer } from './transport/ws.js';
 
 /** Parts a caller may supply instead of the embedded defaults (tests, benches, scale-out). */
 export interface AppOverrides {
-  store?: SceneStore;
+  store?: SceneStore & AccessStore;
   blobs?: BlobStore;
   bus?: EventBus;
   engine?: InferenceEngine;
@@ -72,19 +81,46 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs });
   const painter = new Painter(model, scheduler, blobs);
   const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log });
-  const service = new SceneService({ model, limits: config.limits, store, blobs, bus, coordinator, clock });
+  const service = new SceneService({ model, limits: config.limits, store, access: store, blobs, bus, coordinator, clock });
+  const presence = new PresenceHub(config.presenceThrottleMs);
+  const sharing = new SharingService({ scenes: service, access: store, presence, clock });
+  const auth = new Authenticator(loadSecret(config.secret, join(config.dataDir, 'secret.key')), store);
   const apiDeps: ApiDeps = {
     model,
     limits: config.limits,
     store,
+    access: store,
     blobs,
     bus,
     service,
+    sharing,
+    presence,
+    auth,
     coordinator,
     scheduler,
+    rateLimits: {
+      mutations: new RateLimiter(config.rateLimits.mutations),
+      presence: new RateLimiter(config.rateLimits.presence),
+      subscriptions: new ConcurrencyLimiter(config.rateLimits.subscriptions),
+    },
     runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
   };
-  const contextFor = (actor: Actor): ApiContext => ({ api: createSceneApi(apiDeps, actor) });
+  const contextFor = (caller: Caller): ApiContext => ({ api: createSceneApi(apiDeps, caller) });
+  /** Authenticate or fail with a typed 401. */
+  const authenticate = (credentials: Credentials, mint: boolean) => {
+    try {
+      return auth.authenticate(credentials, mint);
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      throw new GraphQLError(error.message, { extensions: { code: error.code, ...error.details, http: { status: 401 } } });
+    }
+  };
+  const address = (request: IncomingMessage) => `ip:${request.socket.remoteAddress ?? 'unknown'}`;
+  const wsCredentials = (params: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Credentials => {
+    const raw = params?.['authorization'] ?? params?.['Authorization'] ?? params?.['token'];
+    const bearer = typeof raw === 'string' ? (bearerOf(raw) ?? (raw.trim() || null)) : null;
+    return { bearer, cookie: sessionCookieOf(request.headers.cookie) };
+  };
 
   const schema = buildContractSchema();
   const rules = limitRules(schema, config.queryLimits);
@@ -100,14 +136,42 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await apollo.start();
   const http = createHttpApp({
     apollo,
-    context: async () => contextFor({ id: null }),
+    context: async (req, res) => {
+      const credentials = { bearer: bearerOf(req.headers.authorization), cookie: sessionCookieOf(req.headers.cookie) };
+      const { actor, issued } = authenticate(credentials, true);
+      const setSession = (token: string) => res.append('Set-Cookie', sessionCookie(token, req.secure));
+      if (issued) setSession(issued.token);
+      return contextFor({ actor, rateKey: actor.id ?? address(req), setSession });
+    },
+    ensureSession: (req, res) => {
+      if (sessionCookieOf(req.headers.cookie) && auth.verifySession(sessionCookieOf(req.headers.cookie)!)) return;
+      res.append('Set-Cookie', sessionCookie(auth.newGuest(null).token, req.secure));
+    },
     blobs,
     shapeResolution: model.shapeResolution,
     health: () => ({ ok: true, modelVersion: model.version, provider: engine.provider, ...scheduler.stats() }),
     fallback: overrides.httpFallback,
   });
   httpServer.on('request', http);
-  const ws = createWsServer({ server: httpServer, schema, rules, context: () => contextFor({ id: null }), log: logError });
+  const ws = createWsServer({
+    server: httpServer,
+    schema,
+    rules,
+    onConnect: (params, request) => {
+      try {
+        auth.authenticate(wsCredentials(params, request), false);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    context: (params, request) => {
+      const credentials = wsCredentials(params, request);
+      const { actor } = authenticate(credentials, false);
+      return contextFor({ actor, rateKey: actor.id ?? address(request), revalidate: () => void auth.authenticate(credentials, false) });
+    },
+    log: logError,
+  });
 
   let stopped = false;
   return {
@@ -140,6 +204,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       coordinator.close();
+      presence.close();
       scheduler.close();
       await engine.close();
       await blobs.flush();

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/limits.js';
 import type { ProviderChoice } from './infrastructure/onnx/sessions.js';
+import type { BucketRule } from './domain/rate-limit.js';
 
 /** The repository root (this file is at apps/server/{src,dist}/config.*). */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -33,6 +34,12 @@ export interface Config {
   log: 'info' | 'error' | 'silent';
   limits: Limits;
   queryLimits: QueryLimits;
+  /** `STRATA_SECRET`: signs session tokens. @default a random key kept in `<dataDir>/secret.key` */
+  secret: string | null;
+  /** Pointer and selection updates reach others at most this often, ms. @default 50 */
+  presenceThrottleMs: number;
+  /** `STRATA_RATE_MUTATIONS` (per second, burst twice that), `STRATA_MAX_SUBSCRIPTIONS` (open streams per user). */
+  rateLimits: { mutations: BucketRule; presence: BucketRule; subscriptions: number };
 }
 
 class ConfigError extends Error {}
@@ -68,5 +75,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     log: oneOf(env, 'STRATA_LOG', ['info', 'error', 'silent'] as const, 'info'),
     limits: { ...DEFAULT_LIMITS, maxLayers: int(env, 'STRATA_MAX_LAYERS', DEFAULT_LIMITS.maxLayers, 1, 1000) },
     queryLimits: { ...DEFAULT_QUERY_LIMITS },
+    secret: env['STRATA_SECRET'] || null,
+    presenceThrottleMs: 50,
+    rateLimits: {
+      mutations: { rate: int(env, 'STRATA_RATE_MUTATIONS', 20, 1, 100_000), burst: 2 * int(env, 'STRATA_RATE_MUTATIONS', 20, 1, 100_000) },
+      presence: { rate: 30, burst: 60 },
+      subscriptions: int(env, 'STRATA_MAX_SUBSCRIPTIONS', 20, 1, 10_000),
+    },
   };
 }

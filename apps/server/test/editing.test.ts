@@ -173,7 +173,7 @@ describe('editing a scene', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect((await server.gql(DeleteSceneDocument, { sceneId })).data!.deleteScene).toBe(sceneId);
     const items = await sub.done;
-    expect(items.at(-1)!.sceneEvents.__typename).toBe('SceneDeleted');
+    expect(items.filter((i) => i.sceneEvents.__typename !== 'PresenceChanged').at(-1)!.sceneEvents.__typename).toBe('SceneDeleted');
     expect((await server.gql(SceneDocument, { id: sceneId })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
   });
 });

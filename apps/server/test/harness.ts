@@ -25,14 +25,24 @@ export function captureLogger(): Logger & { lines: { level: string; message: str
   };
 }
 
-export interface TestServer {
+/** A client acting as one person: HTTP with a bearer token, graphql-ws with it in the connection parameters. */
+export interface TestUser {
+  token: string | null;
+  user: { id: string; displayName: string; color: string } | null;
+  gql<T, V>(doc: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<Response<T>>;
+  ws(): Client;
+}
+
+export interface TestServer extends TestUser {
   app: App;
   url: string;
   wsUrl: string;
   dataDir: string;
   log: ReturnType<typeof captureLogger>;
-  gql<T, V>(doc: TypedDocumentNode<T, V> | DocumentNode | string, variables?: V): Promise<Response<T>>;
-  ws(): Client;
+  /** Another person with a fresh guest session (or an anonymous client with `null`). */
+  newUser(displayName?: string | null): Promise<TestUser>;
+  /** A client presenting exactly this token (or none). */
+  as(token: string | null): TestUser;
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -44,24 +54,44 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
   const app = await createApp(config, { log, ...options.overrides });
   const { url } = await app.start({ port: 0, host: '127.0.0.1' });
   const clients: Client[] = [];
-  return {
-    app,
-    url,
-    wsUrl: `${url.replace('http', 'ws')}/graphql`,
-    dataDir,
-    log,
+  const wsUrl = `${url.replace('http', 'ws')}/graphql`;
+  const as = (token: string | null): TestUser => ({
+    token,
+    user: null,
     async gql(doc, variables) {
       const query = typeof doc === 'string' ? doc : print(doc);
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (token) headers['authorization'] = `Bearer ${token}`;
+      const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return (await res.json()) as Response<never>;
     },
     ws() {
-      const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
       clients.push(client);
       return client;
     },
+  });
+  const newUser = async (displayName: string | null = null): Promise<TestUser> => {
+    const started = await as(null).gql<{ startSession: { token: string; user: TestUser['user'] } }, { displayName: string | null }>(
+      'mutation($displayName: String) { startSession(displayName: $displayName) { token user { id displayName color } } }',
+      { displayName },
+    );
+    const { token, user } = started.data!.startSession;
+    return { ...as(token), user };
+  };
+  const me = await newUser('Tester');
+  return {
+    ...me,
+    app,
+    url,
+    wsUrl,
+    dataDir,
+    log,
+    newUser,
+    as,
     async stop(stopOptions = {}) {
       await Promise.all(clients.map((c) => c.dispose()));
+      clients.length = 0;
       await app.stop();
       if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -1,3 +1,5 @@
+import type { Role } from '@strata/schema';
+import type { UserData } from './identity.js';
 import type { SceneData, SceneEventData, StoredEvent } from './types.js';
 
 /** One page of scenes, newest first. */
@@ -10,7 +12,7 @@ export interface ScenePage {
 
 /** Which scenes a listing may include. */
 export interface SceneFilter {
-  /** Only scenes visible to this user (owned, member, or public); null lists every scene. */
+  /** Scenes this user owns or is a member of, plus public ones; null lists public scenes only. */
   viewerId: string | null;
 }
 
@@ -63,6 +65,50 @@ export interface SceneStore {
   setFrameForKey(key: string, frameId: string): void;
 
   close(): void;
+}
+
+/** A member of a scene. */
+export interface MemberRecord {
+  userId: string;
+  role: Role;
+}
+
+/** An invitation link. */
+export interface InviteRecord {
+  id: string;
+  sceneId: string;
+  role: Role;
+  token: string;
+  createdAt: string;
+}
+
+/** A personal API token; only the sha256 of its secret is kept. */
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  name: string;
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/** Users, memberships, invitations and API tokens (the SQLite and memory stores implement it too). */
+export interface AccessStore {
+  saveUser(user: UserData): void;
+  getUser(id: string): UserData | null;
+  memberRole(sceneId: string, userId: string): Role | null;
+  members(sceneId: string): MemberRecord[];
+  setMember(sceneId: string, userId: string, role: Role): void;
+  removeMember(sceneId: string, userId: string): boolean;
+  createInvite(invite: InviteRecord): void;
+  invites(sceneId: string): InviteRecord[];
+  findInvite(token: string): InviteRecord | null;
+  revokeInvite(sceneId: string, id: string): boolean;
+  createApiToken(token: ApiTokenRecord): void;
+  findApiToken(hash: string): ApiTokenRecord | null;
+  apiTokens(userId: string): ApiTokenRecord[];
+  revokeApiToken(userId: string, id: string): boolean;
+  touchApiToken(id: string, at: string): void;
 }
 
 /** Blob storage for PNGs (frames, drawn masks, presets), addressed by sha256. */

@@ -5,17 +5,16 @@ import { badInput, DomainError, notFound } from './errors.js';
 import type { Limits } from './limits.js';
 import { decodeMaskUpload, maskToPng, presetLabel, type MaskUpload } from './mask.js';
 import type { ModelSpec } from './model.js';
-import type { BlobStore, Clock, EventBus, SceneStore, ScenePage } from './ports.js';
+import type { AccessStore, BlobStore, Clock, EventBus, SceneStore, ScenePage } from './ports.js';
+import { requireRole, requireUser, roleOf, type Actor, type Need } from './identity.js';
+import type { Role } from '@strata/schema';
 import type { RenderCoordinator } from './render-coordinator.js';
 import * as ops from './scene-ops.js';
 import { copyTitle, parseDocument, toDocument } from './document.js';
 import type { BoxData, LayerData, ObjectData, SceneData, SceneEventData, ShapeData } from './types.js';
 import { checkBox, checkCategory, checkIndex, checkLayerCount, checkSeed, checkStyle, checkTitle } from './validate.js';
 
-/** Who is asking. `id` is null for anonymous callers (before identity exists). */
-export interface Actor {
-  id: string | null;
-}
+export type { Actor } from './identity.js';
 
 /** Input shapes the domain accepts (the GraphQL input classes satisfy them). */
 export interface ShapeSpecInput {
@@ -53,6 +52,7 @@ export class SceneService {
       model: ModelSpec;
       limits: Limits;
       store: SceneStore;
+      access: AccessStore;
       blobs: BlobStore;
       bus: EventBus;
       coordinator: RenderCoordinator;
@@ -60,10 +60,24 @@ export class SceneService {
     },
   ) {}
 
-  get(_actor: Actor, id: string, field = 'id'): SceneData {
+  /** A scene the actor may see (NOT_FOUND otherwise, also for scenes that exist but are hidden). */
+  get(actor: Actor, id: string, field = 'id', need: Need = 'view'): SceneData {
+    const scene = this.deps.store.getScene(id);
+    if (!scene) throw notFound('scene', id, field);
+    requireRole(actor, scene, this.roleOf(actor, scene), need, field);
+    return scene;
+  }
+
+  /** A scene without any access check, for callers that proved access otherwise (an invitation). */
+  unchecked(id: string, field: string): SceneData {
     const scene = this.deps.store.getScene(id);
     if (!scene) throw notFound('scene', id, field);
     return scene;
+  }
+
+  /** The actor's role in a scene, or null when it is hidden from them. */
+  roleOf(actor: Actor, scene: SceneData): Role | null {
+    return roleOf(scene, actor.id, actor.id ? this.deps.access.memberRole(scene.id, actor.id) : null);
   }
 
   list(actor: Actor, first: number, after: string | null): ScenePage {
@@ -74,6 +88,7 @@ export class SceneService {
   }
 
   create(actor: Actor, input: { title: string; style?: string | null; seed?: number | null; visibility?: Visibility | null }): SceneData {
+    requireUser(actor);
     const { model, limits, clock } = this.deps;
     const at = clock.iso();
     const scene: SceneData = {
@@ -96,6 +111,7 @@ export class SceneService {
 
   /** Create a scene from layers already validated (import, duplicate). */
   private insert(actor: Actor, scene: SceneData): SceneData {
+    if (actor.user) this.deps.access.saveUser(actor.user);
     const stored = this.deps.store.createScene(scene, [this.changed(actor, scene, 'CREATED', null)]);
     this.deps.bus.publish(stored);
     this.deps.coordinator.schedule(scene, null);
@@ -103,6 +119,7 @@ export class SceneService {
   }
 
   duplicate(actor: Actor, sceneId: string, title: string | null | undefined): SceneData {
+    requireUser(actor);
     const source = this.get(actor, sceneId, 'sceneId');
     const at = this.deps.clock.iso();
     return this.insert(actor, {
@@ -110,6 +127,7 @@ export class SceneService {
       id: randomUUID(),
       title: title == null ? copyTitle(source.title, this.deps.limits.maxTitleLength) : checkTitle(title, 'title', this.deps.limits),
       ownerId: actor.id,
+      visibility: Visibility.PRIVATE,
       revision: 1,
       background: { ...source.background, revision: 1 },
       layers: source.layers.map((l) => ({ ...l, id: randomUUID(), revision: 1 })),
@@ -124,11 +142,11 @@ export class SceneService {
   }
 
   setVisibility(actor: Actor, sceneId: string, visibility: Visibility): SceneData {
-    return this.edit(actor, { sceneId }, (scene) => [{ ...scene, visibility }, { change: 'VISIBILITY', layerId: null, history: false }]);
+    return this.edit(actor, { sceneId }, (scene) => [{ ...scene, visibility }, { change: 'VISIBILITY', layerId: null, history: false }], true, 'own');
   }
 
   delete(actor: Actor, sceneId: string): string {
-    this.get(actor, sceneId, 'sceneId');
+    this.get(actor, sceneId, 'sceneId', 'own');
     this.deps.coordinator.cancel(sceneId);
     const stored = this.deps.store.deleteScene(sceneId, [{ type: 'SceneDeleted', actorId: actor.id }]);
     this.deps.bus.publish(stored);
@@ -230,6 +248,7 @@ export class SceneService {
 
   /** Import a `strata-scene/1` document: everything in it is validated like an edit. */
   importDocument(actor: Actor, document: Record<string, unknown>, title: string | null | undefined): SceneData {
+    requireUser(actor);
     const parsed = parseDocument(document, this.deps.model, this.deps.limits, (shape, field) => this.shape(shape, field));
     const at = this.deps.clock.iso();
     return this.insert(actor, {
@@ -251,7 +270,7 @@ export class SceneService {
   }
 
   private replay(actor: Actor, sceneId: string, direction: 'undo' | 'redo'): SceneData {
-    const scene = this.get(actor, sceneId, 'sceneId');
+    const scene = this.get(actor, sceneId, 'sceneId', 'edit');
     const actorId = actor.id ?? 'anonymous';
     const entry = this.deps.store.takeHistory(sceneId, actorId, direction);
     if (!entry) throw new DomainError(ErrorCode.BAD_USER_INPUT, `nothing to ${direction}`, { field: 'sceneId' });
@@ -269,6 +288,11 @@ export class SceneService {
       this.deps.store.restoreHistory(scene.id, entry, direction);
       throw error;
     }
+  }
+
+  /** Record a change that is not part of the scene's specs (members), so streams re-check access. */
+  announce(actor: Actor, scene: SceneData, change: string): void {
+    this.deps.bus.publish(this.deps.store.appendEvents(scene.id, scene.revision, [this.changed(actor, scene, change, null)]));
   }
 
   /** The event of an accepted edit: the scene as of it, with the frames already rendered then. */
@@ -299,8 +323,14 @@ export class SceneService {
    * Apply one edit: read, validate and change (in `apply`, which throws to refuse), commit with
    * its event, record history, publish, render. Nothing is written when `apply` throws.
    */
-  private edit(actor: Actor, target: EditTarget, apply: (scene: SceneData, revision: number) => [SceneData, Change], render = true): SceneData {
-    const current = this.get(actor, target.sceneId, 'sceneId');
+  private edit(
+    actor: Actor,
+    target: EditTarget,
+    apply: (scene: SceneData, revision: number) => [SceneData, Change],
+    render = true,
+    need: Need = 'edit',
+  ): SceneData {
+    const current = this.get(actor, target.sceneId, 'sceneId', need);
     const revision = current.revision + 1;
     const [changed, change] = apply(current, revision);
     const next = ops.bump(changed, this.deps.clock.iso());

@@ -6,21 +6,43 @@ const PAGE = 256;
 /** Live events held for a subscriber that is not pulling; past this it catches up from the log. */
 const LIVE_BUFFER = 1024;
 
+/** Transient state (presence) merged into a stream: only its latest value matters. */
+export interface TransientSource<T> {
+  subscribe(listener: () => void): () => void;
+  /** The current value, stamped with the last sequence number the subscriber has seen. */
+  snapshot(lastSeq: number): T;
+}
+
+export interface StreamOptions<T> {
+  /** Replay events after this sequence number first; null = live only. */
+  after: number | null;
+  /** Called before every batch: throws when the subscriber lost access, which ends the stream. */
+  authorize?: () => void;
+  /** Coalesced transient updates, sent first and then whenever they change. */
+  transient?: TransientSource<T>;
+}
+
 /**
  * A scene's events for one subscriber: every event after `after` from the log, then live ones.
  * The log is the source of truth and the bus only a fast path: when live events were missed
  * (a gap, or a slow subscriber whose buffer filled), the stream reads them back from the log, so
  * no event is ever lost and memory stays bounded. Ends after SceneDeleted.
  */
-export async function* streamSceneEvents(store: SceneStore, bus: EventBus, sceneId: string, after: number | null): AsyncGenerator<StoredEvent> {
+export async function* streamSceneEvents<T = never>(store: SceneStore, bus: EventBus, sceneId: string, options: StreamOptions<T> | number | null): AsyncGenerator<StoredEvent | T> {
+  const { after, authorize, transient } = typeof options === 'object' && options !== null ? options : { after: options, authorize: undefined, transient: undefined };
   let cursor = after ?? store.lastSeq(sceneId);
   let replaying = after !== null;
   const live: StoredEvent[] = [];
   let overflow = false;
+  let transientDirty = transient !== undefined;
   let wake: (() => void) | null = null;
   const unsubscribe = bus.subscribe(sceneId, (event) => {
     if (live.length >= LIVE_BUFFER) overflow = true;
     else live.push(event);
+    wake?.();
+  });
+  const unsubscribeTransient = transient?.subscribe(() => {
+    transientDirty = true;
     wake?.();
   });
   try {
@@ -34,11 +56,24 @@ export async function* streamSceneEvents(store: SceneStore, bus: EventBus, scene
         batch = store.readEvents(sceneId, cursor, PAGE);
         replaying = batch.length === PAGE;
       }
+      if (batch.length > 0 && authorize) {
+        try {
+          authorize();
+        } catch (error) {
+          // A deleted scene is gone for everyone: its subscribers still get the SceneDeleted event.
+          if (!batch.some((e) => e.type === 'SceneDeleted')) throw error;
+        }
+      }
       for (const event of batch) {
         if (event.seq <= cursor) continue;
         cursor = event.seq;
         yield event;
         if (event.type === 'SceneDeleted') return;
+      }
+      if (transientDirty && !replaying) {
+        transientDirty = false;
+        yield transient!.snapshot(cursor);
+        continue;
       }
       if (batch.length === 0) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -47,5 +82,6 @@ export async function* streamSceneEvents(store: SceneStore, bus: EventBus, scene
     }
   } finally {
     unsubscribe();
+    unsubscribeTransient?.();
   }
 }

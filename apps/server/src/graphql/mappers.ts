@@ -1,4 +1,4 @@
-import { RenderState, ShapeKind, type Frame, type Layer, type Scene } from '@strata/schema';
+import { RenderState, ShapeKind, type Frame, type Layer, type Member, type Participant, type Role, type Scene } from '@strata/schema';
 import type { StepStatus } from '../domain/render-coordinator.js';
 import type { SceneData, ShapeData, StoredEvent } from '../domain/types.js';
 
@@ -24,6 +24,9 @@ function toShape(shape: ShapeData) {
 
 export interface SceneExtras {
   status: StepStatus[];
+  myRole: Role | null;
+  members: () => Member[];
+  participants: () => Participant[];
   lastSeq: number;
   modelVersion: string;
   resolution: number;
@@ -69,10 +72,15 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
     modelVersion: extras.modelVersion,
     createdAt: scene.createdAt,
     updatedAt: scene.updatedAt,
+    myRole: extras.myRole,
     document: {},
+    members: [],
+    participants: [],
   };
-  // The document inlines drawn masks: build it only when a client selects it.
+  // Built only when a client selects them (the document inlines drawn masks).
   Object.defineProperty(mapped, 'document', { get: extras.document, enumerable: true });
+  Object.defineProperty(mapped, 'members', { get: extras.members, enumerable: true });
+  Object.defineProperty(mapped, 'participants', { get: extras.participants, enumerable: true });
   return mapped;
 }
 

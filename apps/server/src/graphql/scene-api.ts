@@ -1,31 +1,35 @@
-import type {
-  AddObjectInput,
-  BackgroundInput,
-  CreateSceneInput,
-  EditTarget,
-  Frame,
-  ModelInfo,
-  RerollTarget,
-  Runtime,
-  Scene,
-  SceneApi,
-  SceneConnection,
-  SceneEventPayload,
-  SceneEventsArgs,
-  ScenesArgs,
-  UpdateObjectInput,
-  Visibility,
+import {
+  Role,
+  type ApiToken,
+  type EditTarget,
+  type Frame,
+  type Invite,
+  type Member,
+  type ModelInfo,
+  type Participant,
+  type Runtime,
+  type Scene,
+  type SceneApi,
+  type SceneConnection,
+  type SceneEventPayload,
+  type SceneEventsArgs,
+  type ScenesArgs,
 } from '@strata/schema';
 import { badInput } from '../domain/errors.js';
+import type { Actor, UserData } from '../domain/identity.js';
 import type { Limits } from '../domain/limits.js';
 import { Lru } from '../domain/lru.js';
 import { PRESET_IDS, presetLabel } from '../domain/mask.js';
 import type { ModelSpec } from '../domain/model.js';
-import type { BlobStore, EventBus, SceneStore } from '../domain/ports.js';
+import type { AccessStore, ApiTokenRecord, BlobStore, EventBus, InviteRecord, SceneStore } from '../domain/ports.js';
+import type { ParticipantData, PresenceHub } from '../domain/presence.js';
+import type { ConcurrencyLimiter, RateLimiter } from '../domain/rate-limit.js';
 import type { RenderCoordinator } from '../domain/render-coordinator.js';
-import type { Actor, SceneService } from '../domain/scene-service.js';
+import type { SceneService } from '../domain/scene-service.js';
 import type { RenderScheduler } from '../domain/scheduler.js';
+import type { SharingService } from '../domain/sharing-service.js';
 import type { SceneData } from '../domain/types.js';
+import type { Authenticator } from '../infrastructure/auth.js';
 import { streamSceneEvents } from './event-stream.js';
 import { recordedStatus, toEventPayload, toScene } from './mappers.js';
 
@@ -34,20 +38,46 @@ export interface ApiDeps {
   model: ModelSpec;
   limits: Limits;
   store: SceneStore;
+  access: AccessStore;
   blobs: BlobStore;
   bus: EventBus;
   service: SceneService;
+  sharing: SharingService;
+  presence: PresenceHub;
+  auth: Authenticator;
   coordinator: RenderCoordinator;
   scheduler: RenderScheduler;
+  rateLimits: { mutations: RateLimiter; presence: RateLimiter; subscriptions: ConcurrencyLimiter };
   runtime: { provider: string; workers: number; startedAt: number };
+}
+
+/** Who is calling and through what. */
+export interface Caller {
+  actor: Actor;
+  /** Key for rate limits: the user id, or the client address for anonymous callers. */
+  rateKey: string;
+  /** Hands a new session to the transport (a cookie over HTTP); absent over WebSocket. */
+  setSession?: (token: string) => void;
+  /** Throws when the caller's credentials stopped being valid (a revoked API token); checked as streams run. */
+  revalidate?: () => void;
 }
 
 /** Base64 of recently requested frames: encoded once, shared by every subscriber that inlines them. */
 const base64Cache = new Lru<string, string>(512);
 
+const toToken = (r: ApiTokenRecord): ApiToken => ({ id: r.id, name: r.name, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt });
+
 /** The GraphQL layer's view of the domain, bound to one caller. */
-export function createSceneApi(deps: ApiDeps, actor: Actor): SceneApi {
-  const { service, model } = deps;
+export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
+  const { service, sharing, model, auth } = deps;
+  const { actor } = caller;
+  const userOf = (id: string): UserData => deps.access.getUser(id) ?? { id, displayName: 'Someone', color: '#888888' };
+  const participant = (p: ParticipantData): Participant => ({ ...p, user: { ...p.user } });
+  const members = (scene: SceneData): Member[] => [
+    ...(scene.ownerId ? [{ user: userOf(scene.ownerId), role: Role.OWNER }] : []),
+    ...deps.access.members(scene.id).map((m) => ({ user: userOf(m.userId), role: m.role })),
+  ];
+
   /** A scene now, or as recorded in an event (so a replay shows exactly what was sent live). */
   const view = (scene: SceneData, recorded?: { frames: (string | null)[]; seq: number }): Scene =>
     toScene(scene, {
@@ -55,9 +85,22 @@ export function createSceneApi(deps: ApiDeps, actor: Actor): SceneApi {
       lastSeq: recorded ? recorded.seq : deps.store.lastSeq(scene.id),
       modelVersion: model.version,
       resolution: model.resolution,
+      myRole: service.roleOf(actor, scene),
+      members: () => members(scene),
+      participants: () => deps.presence.list(scene.id).map(participant),
       document: () => service.exportDocument(scene),
     });
   const target = (t: EditTarget) => ({ sceneId: t.sceneId, baseRevision: t.baseRevision ?? null });
+  /** Every mutation spends one token of the caller's bucket. */
+  const limited = <A extends unknown[], R>(fn: (...args: A) => R) => async (...args: A): Promise<Awaited<R>> => {
+    deps.rateLimits.mutations.take(caller.rateKey, 'changes');
+    return await fn(...args);
+  };
+  const session = (s: { token: string; user: UserData }) => {
+    caller.setSession?.(s.token);
+    return { token: s.token, user: s.user };
+  };
+  const invite = (i: InviteRecord): Invite => ({ id: i.id, role: i.role, token: i.token, url: `/invite/${i.token}`, createdAt: i.createdAt });
 
   return {
     scene: async (id) => view(service.get(actor, id)),
@@ -99,28 +142,79 @@ export function createSceneApi(deps: ApiDeps, actor: Actor): SceneApi {
       return encoded;
     },
 
-    createScene: async (input: CreateSceneInput) => view(service.create(actor, input)),
-    importScene: async (document, title) => view(service.importDocument(actor, document, title)),
-    renameScene: async (sceneId, title) => view(service.rename(actor, sceneId, title)),
-    setVisibility: async (sceneId, visibility: Visibility) => view(service.setVisibility(actor, sceneId, visibility)),
-    duplicateScene: async (sceneId, title) => view(service.duplicate(actor, sceneId, title)),
-    deleteScene: async (sceneId) => service.delete(actor, sceneId),
-    setBackground: async (t, input: BackgroundInput) => view(service.setBackground(actor, target(t), input)),
-    addObject: async (t, input: AddObjectInput) => view(service.addObject(actor, target(t), input)),
-    updateObject: async (t, layerId, input: UpdateObjectInput) => view(service.updateObject(actor, target(t), layerId, input)),
-    rerollObject: async (t, layerId, what: RerollTarget) => view(service.reroll(actor, target(t), layerId, what)),
-    removeObject: async (t, layerId) => view(service.removeObject(actor, target(t), layerId)),
-    moveLayer: async (t, layerId, toIndex) => view(service.moveLayer(actor, target(t), layerId, toIndex)),
-    setLayerVisibility: async (t, layerId, visible) => view(service.setLayerVisibility(actor, target(t), layerId, visible)),
-    rerender: async (sceneId) => view(service.rerender(actor, sceneId)),
-    undo: async (sceneId) => view(service.undo(actor, sceneId)),
-    redo: async (sceneId) => view(service.redo(actor, sceneId)),
+    createScene: limited((input) => view(service.create(actor, input))),
+    importScene: limited((document, title) => view(service.importDocument(actor, document, title))),
+    renameScene: limited((sceneId, title) => view(service.rename(actor, sceneId, title))),
+    setVisibility: limited((sceneId, visibility) => view(service.setVisibility(actor, sceneId, visibility))),
+    duplicateScene: limited((sceneId, title) => view(service.duplicate(actor, sceneId, title))),
+    deleteScene: limited((sceneId) => service.delete(actor, sceneId)),
+    setBackground: limited((t, input) => view(service.setBackground(actor, target(t), input))),
+    addObject: limited((t, input) => view(service.addObject(actor, target(t), input))),
+    updateObject: limited((t, layerId, input) => view(service.updateObject(actor, target(t), layerId, input))),
+    rerollObject: limited((t, layerId, what) => view(service.reroll(actor, target(t), layerId, what))),
+    removeObject: limited((t, layerId) => view(service.removeObject(actor, target(t), layerId))),
+    moveLayer: limited((t, layerId, toIndex) => view(service.moveLayer(actor, target(t), layerId, toIndex))),
+    setLayerVisibility: limited((t, layerId, visible) => view(service.setLayerVisibility(actor, target(t), layerId, visible))),
+    rerender: limited((sceneId) => view(service.rerender(actor, sceneId))),
+    undo: limited((sceneId) => view(service.undo(actor, sceneId))),
+    redo: limited((sceneId) => view(service.redo(actor, sceneId))),
+
+    me: () => actor.user ?? null,
+    startSession: limited((displayName) => session(auth.newGuest(displayName))),
+    updateProfile: limited((displayName, color) => session(auth.updateProfile(actor, displayName, color))),
+    apiTokens: async () => auth.apiTokens(actor).map(toToken),
+    createApiToken: limited((name) => {
+      const { token, record } = auth.createApiToken(actor, name);
+      return { token, apiToken: toToken(record) };
+    }),
+    revokeApiToken: limited((id) => auth.revokeApiToken(actor, id)),
+    invites: async (sceneId) => sharing.invites(actor, sceneId).map(invite),
+    createInvite: limited((sceneId, role) => invite(sharing.createInvite(actor, sceneId, role))),
+    revokeInvite: limited((sceneId, inviteId) => sharing.revokeInvite(actor, sceneId, inviteId)),
+    acceptInvite: limited((token) => view(sharing.acceptInvite(actor, token))),
+    removeMember: limited((sceneId, userId) => view(sharing.removeMember(actor, sceneId, userId))),
+    updatePresence: async (sceneId, selectedLayerId, pointer) => {
+      deps.rateLimits.presence.take(caller.rateKey, 'presence updates');
+      service.get(actor, sceneId, 'sceneId');
+      if (!actor.id) return false;
+      if (pointer && (!Number.isFinite(pointer.x) || !Number.isFinite(pointer.y) || pointer.x < 0 || pointer.x > 1 || pointer.y < 0 || pointer.y > 1)) {
+        throw badInput('pointer', 'x and y must be between 0 and 1');
+      }
+      return deps.presence.update(sceneId, actor.id, selectedLayerId ?? null, pointer ? { x: pointer.x, y: pointer.y } : null);
+    },
 
     sceneEvents: (args: SceneEventsArgs): AsyncIterable<SceneEventPayload> => {
-      service.get(actor, args.sceneId, 'sceneId');
+      const scene = service.get(actor, args.sceneId, 'sceneId');
       if (args.after != null && (!Number.isInteger(args.after) || args.after < 0)) throw badInput('after', 'must be a non-negative integer');
-      const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, args.after ?? null);
-      return mapIterable(events, (event) => toEventPayload(event, model.resolution, view) as unknown as SceneEventPayload);
+      const release = deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
+      const role = service.roleOf(actor, scene)!;
+      const leave = actor.user ? deps.presence.join(scene.id, actor.user, role) : () => {};
+      const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, {
+        after: args.after ?? null,
+        // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
+        authorize: () => {
+          caller.revalidate?.();
+          service.get(actor, args.sceneId, 'sceneId');
+        },
+        transient: {
+          subscribe: (listener) => deps.presence.subscribe(args.sceneId, listener),
+          snapshot: (seq) => ({
+            type: 'PresenceChanged',
+            seq,
+            sceneId: args.sceneId,
+            revision: deps.store.getScene(args.sceneId)?.revision ?? scene.revision,
+            at: new Date().toISOString(),
+            participants: deps.presence.list(args.sceneId).map(participant),
+          }),
+        },
+      });
+      const mapped = mapIterable(events, (event) =>
+        (event.type === 'PresenceChanged' ? event : toEventPayload(event as never, model.resolution, view)) as unknown as SceneEventPayload,
+      );
+      return onClose(mapped, () => {
+        leave();
+        release();
+      });
     },
   };
 }
@@ -138,6 +232,36 @@ function mapIterable<T, U>(source: AsyncGenerator<T>, fn: (value: T) => U): Asyn
     async return() {
       await source.return(undefined);
       return { done: true, value: undefined };
+    },
+  };
+}
+
+/** Run `cleanup` once when the iterator finishes, fails or is closed by its consumer. */
+function onClose<T>(source: AsyncIterableIterator<T>, cleanup: () => void): AsyncIterableIterator<T> {
+  let done = false;
+  const finish = () => {
+    if (!done) {
+      done = true;
+      cleanup();
+    }
+  };
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      try {
+        const result = await source.next();
+        if (result.done) finish();
+        return result;
+      } catch (error) {
+        finish();
+        throw error;
+      }
+    },
+    async return() {
+      finish();
+      return (await source.return?.()) ?? { done: true, value: undefined };
     },
   };
 }

@@ -1,25 +1,33 @@
-import type { HistoryEntry, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
+import { Visibility, type Role } from '@strata/schema';
+import type { UserData } from '../domain/identity.js';
+import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
 import type { SceneData, SceneEventData, StoredEvent } from '../domain/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
 /** An in-memory store with the same contract as the SQLite one (tests, benches). */
-export class MemorySceneStore implements SceneStore {
+export class MemorySceneStore implements SceneStore, AccessStore {
   private readonly scenes = new Map<string, SceneData>();
   private readonly events = new Map<string, StoredEvent[]>();
   private readonly seqs = new Map<string, number>();
   private readonly history = new Map<string, (HistoryEntry & { id: number; undone: boolean })[]>();
   private readonly frames = new Map<string, string>();
   private nextHistoryId = 1;
+  private readonly users = new Map<string, UserData>();
+  private readonly memberships = new Map<string, MemberRecord[]>();
+  private readonly inviteList: InviteRecord[] = [];
+  private readonly tokens: ApiTokenRecord[] = [];
 
   getScene(id: string): SceneData | null {
     const scene = this.scenes.get(id);
     return scene ? clone(scene) : null;
   }
 
-  listScenes(_filter: SceneFilter, first: number, after: string | null): ScenePage {
-    const sorted = [...this.scenes.values()].sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
+  listScenes(filter: SceneFilter, first: number, after: string | null): ScenePage {
+    const visible = (s: SceneData) =>
+      s.visibility === Visibility.PUBLIC || (filter.viewerId !== null && (s.ownerId === filter.viewerId || this.memberRole(s.id, filter.viewerId) !== null));
+    const sorted = [...this.scenes.values()].filter(visible).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
     const [createdAt, id] = after ? decodeCursor(after) : ['\uffff', '\uffff'];
     const rest = sorted.filter((s) => s.createdAt < createdAt || (s.createdAt === createdAt && s.id < id));
     const page = rest.slice(0, first);
@@ -71,6 +79,8 @@ export class MemorySceneStore implements SceneStore {
     this.events.delete(id);
     this.history.delete(id);
     this.seqs.delete(id);
+    this.memberships.delete(id);
+    this.inviteList.splice(0, this.inviteList.length, ...this.inviteList.filter((i) => i.sceneId !== id));
     return stored;
   }
 
@@ -100,6 +110,81 @@ export class MemorySceneStore implements SceneStore {
 
   setFrameForKey(key: string, frameId: string): void {
     this.frames.set(key, frameId);
+  }
+
+  saveUser(user: UserData): void {
+    this.users.set(user.id, { ...user });
+  }
+
+  getUser(id: string): UserData | null {
+    const user = this.users.get(id);
+    return user ? { ...user } : null;
+  }
+
+  memberRole(sceneId: string, userId: string): Role | null {
+    return this.memberships.get(sceneId)?.find((m) => m.userId === userId)?.role ?? null;
+  }
+
+  members(sceneId: string): MemberRecord[] {
+    return (this.memberships.get(sceneId) ?? []).map((m) => ({ ...m }));
+  }
+
+  setMember(sceneId: string, userId: string, role: Role): void {
+    const list = this.memberships.get(sceneId) ?? [];
+    const existing = list.find((m) => m.userId === userId);
+    if (existing) existing.role = role;
+    else list.push({ userId, role });
+    this.memberships.set(sceneId, list);
+  }
+
+  removeMember(sceneId: string, userId: string): boolean {
+    const list = this.memberships.get(sceneId) ?? [];
+    const index = list.findIndex((m) => m.userId === userId);
+    if (index >= 0) list.splice(index, 1);
+    return index >= 0;
+  }
+
+  createInvite(invite: InviteRecord): void {
+    this.inviteList.push({ ...invite });
+  }
+
+  invites(sceneId: string): InviteRecord[] {
+    return this.inviteList.filter((i) => i.sceneId === sceneId).map((i) => ({ ...i }));
+  }
+
+  findInvite(token: string): InviteRecord | null {
+    const invite = this.inviteList.find((i) => i.token === token);
+    return invite ? { ...invite } : null;
+  }
+
+  revokeInvite(sceneId: string, id: string): boolean {
+    const index = this.inviteList.findIndex((i) => i.sceneId === sceneId && i.id === id);
+    if (index >= 0) this.inviteList.splice(index, 1);
+    return index >= 0;
+  }
+
+  createApiToken(token: ApiTokenRecord): void {
+    this.tokens.push({ ...token });
+  }
+
+  findApiToken(hash: string): ApiTokenRecord | null {
+    const token = this.tokens.find((t) => t.hash === hash);
+    return token ? { ...token } : null;
+  }
+
+  apiTokens(userId: string): ApiTokenRecord[] {
+    return this.tokens.filter((t) => t.userId === userId).map((t) => ({ ...t }));
+  }
+
+  revokeApiToken(userId: string, id: string): boolean {
+    const index = this.tokens.findIndex((t) => t.userId === userId && t.id === id);
+    if (index >= 0) this.tokens.splice(index, 1);
+    return index >= 0;
+  }
+
+  touchApiToken(id: string, at: string): void {
+    const token = this.tokens.find((t) => t.id === id);
+    if (token) token.lastUsedAt = at;
   }
 
   close(): void {}

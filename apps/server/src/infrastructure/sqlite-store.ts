@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
-import type { HistoryEntry, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
+import type { Role } from '@strata/schema';
+import type { UserData } from '../domain/identity.js';
+import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
 import type { SceneData, SceneEventData, StoredEvent } from '../domain/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -30,11 +32,59 @@ CREATE TABLE IF NOT EXISTS history (
   entry TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_actor ON history (scene_id, actor_id, id);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  color TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+  scene_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  PRIMARY KEY (scene_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
+CREATE TABLE IF NOT EXISTS invites (
+  id TEXT PRIMARY KEY,
+  scene_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  token TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at TEXT NOT NULL,
+  last_used_at TEXT
+);
 CREATE TABLE IF NOT EXISTS render_index (
   key TEXT PRIMARY KEY,
   frame_id TEXT NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/** Scenes a viewer may list: owned, shared with them, or public (parameters: viewer id twice). */
+const VISIBLE = "(owner_id = ? OR visibility = 'PUBLIC' OR id IN (SELECT scene_id FROM members WHERE user_id = ?))";
+
+interface TokenRow {
+  id: string;
+  user_id: string;
+  name: string;
+  hash: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+const toToken = (r: TokenRow): ApiTokenRecord => ({ id: r.id, userId: r.user_id, name: r.name, hash: r.hash, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+const toInvite = (r: { id: string; scene_id: string; role: string; token: string; created_at: string }): InviteRecord => ({
+  id: r.id,
+  sceneId: r.scene_id,
+  role: r.role as Role,
+  token: r.token,
+  createdAt: r.created_at,
+});
 
 /** Keep the undo history of one actor in one scene bounded. */
 const HISTORY_PER_ACTOR = 200;
@@ -43,7 +93,7 @@ const HISTORY_PER_ACTOR = 200;
  * The embedded default store: one SQLite file (WAL). Every commit is one transaction that checks
  * the revision, writes the scene and appends its events with consecutive sequence numbers.
  */
-export class SqliteSceneStore implements SceneStore {
+export class SqliteSceneStore implements SceneStore, AccessStore {
   private readonly db: Database.Database;
   private readonly stmt;
 
@@ -64,10 +114,27 @@ export class SqliteSceneStore implements SceneStore {
       events: db.prepare<[string, number, number], { payload: string; seq: number; revision: number; at: string }>(
         'SELECT payload, seq, revision, at FROM events WHERE scene_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
-      page: db.prepare<[string, string, string, number], { data: string; created_at: string; id: string }>(
-        'SELECT data, created_at, id FROM scenes WHERE (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+      page: db.prepare<[string, string, string, string, string, number], { data: string; created_at: string; id: string }>(
+        `SELECT data, created_at, id FROM scenes WHERE ${VISIBLE} AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
-      count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM scenes'),
+      count: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM scenes WHERE ${VISIBLE}`),
+      saveUser: db.prepare('INSERT INTO users (id, display_name, color) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, color = excluded.color'),
+      getUser: db.prepare<[string], { id: string; display_name: string; color: string }>('SELECT id, display_name, color FROM users WHERE id = ?'),
+      memberRole: db.prepare<[string, string], { role: string }>('SELECT role FROM members WHERE scene_id = ? AND user_id = ?'),
+      members: db.prepare<[string], { user_id: string; role: string }>('SELECT user_id, role FROM members WHERE scene_id = ? ORDER BY rowid'),
+      setMember: db.prepare('INSERT INTO members (scene_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT (scene_id, user_id) DO UPDATE SET role = excluded.role'),
+      removeMember: db.prepare('DELETE FROM members WHERE scene_id = ? AND user_id = ?'),
+      deleteMembers: db.prepare('DELETE FROM members WHERE scene_id = ?'),
+      createInvite: db.prepare('INSERT INTO invites (id, scene_id, role, token, created_at) VALUES (?, ?, ?, ?, ?)'),
+      invites: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>('SELECT * FROM invites WHERE scene_id = ? ORDER BY created_at'),
+      findInvite: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>('SELECT * FROM invites WHERE token = ?'),
+      revokeInvite: db.prepare('DELETE FROM invites WHERE scene_id = ? AND id = ?'),
+      deleteInvites: db.prepare('DELETE FROM invites WHERE scene_id = ?'),
+      createToken: db.prepare('INSERT INTO api_tokens (id, user_id, name, hash, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, NULL)'),
+      findToken: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE hash = ?'),
+      tokens: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at'),
+      revokeToken: db.prepare('DELETE FROM api_tokens WHERE user_id = ? AND id = ?'),
+      touchToken: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
       deleteScene: db.prepare('DELETE FROM scenes WHERE id = ?'),
       deleteEvents: db.prepare('DELETE FROM events WHERE scene_id = ?'),
       deleteHistory: db.prepare('DELETE FROM history WHERE scene_id = ?'),
@@ -93,14 +160,15 @@ export class SqliteSceneStore implements SceneStore {
     return row ? (JSON.parse(row.data) as SceneData) : null;
   }
 
-  listScenes(_filter: SceneFilter, first: number, after: string | null): ScenePage {
+  listScenes(filter: SceneFilter, first: number, after: string | null): ScenePage {
     const [createdAt, id] = after ? decodeCursor(after) : ['\uffff', '\uffff'];
-    const rows = this.stmt.page.all(createdAt, createdAt, id, first + 1);
+    const viewer = filter.viewerId ?? '';
+    const rows = this.stmt.page.all(viewer, viewer, createdAt, createdAt, id, first + 1);
     const scenes = rows.slice(0, first).map((r) => JSON.parse(r.data) as SceneData);
     const last = rows[first - 1];
     return {
       scenes,
-      total: this.stmt.count.get()!.n,
+      total: this.stmt.count.get(viewer, viewer)!.n,
       nextCursor: rows.length > first && last ? encodeCursor(last.created_at, last.id) : null,
     };
   }
@@ -152,6 +220,8 @@ export class SqliteSceneStore implements SceneStore {
       this.stmt.deleteScene.run(id);
       this.stmt.deleteEvents.run(id);
       this.stmt.deleteHistory.run(id);
+      this.stmt.deleteMembers.run(id);
+      this.stmt.deleteInvites.run(id);
       return stored;
     })();
   }
@@ -183,6 +253,69 @@ export class SqliteSceneStore implements SceneStore {
 
   setFrameForKey(key: string, frameId: string): void {
     this.stmt.setFrame.run(key, frameId);
+  }
+
+  saveUser(user: UserData): void {
+    this.stmt.saveUser.run(user.id, user.displayName, user.color);
+  }
+
+  getUser(id: string): UserData | null {
+    const row = this.stmt.getUser.get(id);
+    return row ? { id: row.id, displayName: row.display_name, color: row.color } : null;
+  }
+
+  memberRole(sceneId: string, userId: string): Role | null {
+    return (this.stmt.memberRole.get(sceneId, userId)?.role as Role | undefined) ?? null;
+  }
+
+  members(sceneId: string): MemberRecord[] {
+    return this.stmt.members.all(sceneId).map((r) => ({ userId: r.user_id, role: r.role as Role }));
+  }
+
+  setMember(sceneId: string, userId: string, role: Role): void {
+    this.stmt.setMember.run(sceneId, userId, role);
+  }
+
+  removeMember(sceneId: string, userId: string): boolean {
+    return this.stmt.removeMember.run(sceneId, userId).changes > 0;
+  }
+
+  createInvite(invite: InviteRecord): void {
+    this.stmt.createInvite.run(invite.id, invite.sceneId, invite.role, invite.token, invite.createdAt);
+  }
+
+  invites(sceneId: string): InviteRecord[] {
+    return this.stmt.invites.all(sceneId).map(toInvite);
+  }
+
+  findInvite(token: string): InviteRecord | null {
+    const row = this.stmt.findInvite.get(token);
+    return row ? toInvite(row) : null;
+  }
+
+  revokeInvite(sceneId: string, id: string): boolean {
+    return this.stmt.revokeInvite.run(sceneId, id).changes > 0;
+  }
+
+  createApiToken(t: ApiTokenRecord): void {
+    this.stmt.createToken.run(t.id, t.userId, t.name, t.hash, t.createdAt);
+  }
+
+  findApiToken(hash: string): ApiTokenRecord | null {
+    const row = this.stmt.findToken.get(hash);
+    return row ? toToken(row) : null;
+  }
+
+  apiTokens(userId: string): ApiTokenRecord[] {
+    return this.stmt.tokens.all(userId).map(toToken);
+  }
+
+  revokeApiToken(userId: string, id: string): boolean {
+    return this.stmt.revokeToken.run(userId, id).changes > 0;
+  }
+
+  touchApiToken(id: string, at: string): void {
+    this.stmt.touchToken.run(at, id);
   }
 
   close(): void {

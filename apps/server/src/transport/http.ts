@@ -10,7 +10,9 @@ export type HttpFallback = (req: Request, res: Response) => void | Promise<void>
 
 export interface HttpDeps {
   apollo: ApolloServer<ApiContext>;
-  context: (req: Request) => Promise<ApiContext>;
+  context: (req: Request, res: Response) => Promise<ApiContext>;
+  /** Give a browser its guest session on its first page view, before it opens a WebSocket. */
+  ensureSession: (req: Request, res: Response) => void;
   blobs: BlobStore;
   shapeResolution: number;
   health: () => Record<string, unknown>;
@@ -49,7 +51,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use(
     '/graphql',
     express.json({ limit: deps.bodyLimit ?? '1mb' }),
-    expressMiddleware(deps.apollo, { context: async ({ req }) => deps.context(req) }),
+    expressMiddleware(deps.apollo, { context: async ({ req, res }) => deps.context(req, res) }),
   );
   app.get('/frames/:name', (req, res) => sendBlob(deps.blobs, req, res));
   app.get('/masks/:name', (req, res) => sendBlob(deps.blobs, req, res));
@@ -75,6 +77,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   if (deps.fallback) {
     const fallback = deps.fallback;
     app.use((req, res, next) => {
+      if (req.method === 'GET' && req.headers.accept?.includes('text/html')) deps.ensureSession(req, res);
       Promise.resolve(fallback(req, res)).catch(next);
     });
   }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { specifiedRules, validate, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -10,7 +10,10 @@ export interface WsDeps {
   server: Server;
   schema: GraphQLSchema;
   rules: ValidationRule[];
-  context: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<ApiContext> | ApiContext;
+  /** Authenticate a connection; false refuses it (graphql-ws closes with 4403). */
+  onConnect: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => boolean;
+  /** The context of one operation; credentials are checked again for each. */
+  context: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => Promise<ApiContext> | ApiContext;
   log: ErrorLogger;
   path?: string;
 }
@@ -27,7 +30,8 @@ export function createWsServer(deps: WsDeps): { close: () => Promise<void> } {
     {
       schema: deps.schema,
       validate: (schema, document) => validate(schema, document, [...specifiedRules, ...deps.rules]),
-      context: (ctx) => deps.context(ctx.connectionParams),
+      onConnect: (ctx) => deps.onConnect(ctx.connectionParams, ctx.extra.request),
+      context: (ctx) => deps.context(ctx.connectionParams, ctx.extra.request),
       onError: (_ctx, _id, _payload, errors) => format(errors),
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
     },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Visibility } from '@strata/schema';
-import type { SceneStore } from '../../src/domain/ports.js';
+import { Role, Visibility } from '@strata/schema';
+import type { AccessStore, SceneStore } from '../../src/domain/ports.js';
 import type { SceneData } from '../../src/domain/types.js';
 
 /** A scene fixture; `n` orders creation times. */
@@ -74,7 +74,7 @@ export function sceneStoreContract(name: string, make: () => SceneStore): void {
 
     it('[store-5] lists newest first with stable cursors', () => {
       for (let i = 0; i < 5; i++) {
-        const s = sceneFixture(`s${i}`, i);
+        const s = { ...sceneFixture(`s${i}`, i), visibility: Visibility.PUBLIC };
         store.createScene(s, [changed(s)]);
       }
       const first = store.listScenes({ viewerId: null }, 2, null);
@@ -113,6 +113,43 @@ export function sceneStoreContract(name: string, make: () => SceneStore): void {
       expect(store.takeHistory('a', 'bob', 'undo')!.revision).toBe(3);
       store.pushHistory('a', entry('ann', 5));
       expect(store.takeHistory('a', 'ann', 'redo')).toBeNull();
+    });
+
+    it('[store-9] lists to each viewer only what they own, what is shared with them, and public scenes', () => {
+      const own = { ...sceneFixture('own', 1), ownerId: 'ann' };
+      const shared = { ...sceneFixture('shared', 2), ownerId: 'bob' };
+      const open = { ...sceneFixture('open', 3), ownerId: 'bob', visibility: Visibility.PUBLIC };
+      const link = { ...sceneFixture('link', 4), ownerId: 'bob', visibility: Visibility.LINK };
+      for (const s of [own, shared, open, link]) store.createScene(s, [changed(s)]);
+      (store as unknown as AccessStore).setMember('shared', 'ann', Role.VIEWER);
+      expect(store.listScenes({ viewerId: 'ann' }, 10, null).scenes.map((s) => s.id)).toEqual(['open', 'shared', 'own']);
+      expect(store.listScenes({ viewerId: 'ann' }, 10, null).total).toBe(3);
+      expect(store.listScenes({ viewerId: 'eve' }, 10, null).scenes.map((s) => s.id)).toEqual(['open']);
+      expect(store.listScenes({ viewerId: null }, 10, null).scenes.map((s) => s.id)).toEqual(['open']);
+    });
+
+    it('[store-10] keeps members, invitations and API tokens', () => {
+      const access = store as unknown as AccessStore;
+      access.saveUser({ id: 'ann', displayName: 'Ann', color: '#112233' });
+      access.saveUser({ id: 'ann', displayName: 'Ann B', color: '#112233' });
+      expect(access.getUser('ann')).toEqual({ id: 'ann', displayName: 'Ann B', color: '#112233' });
+      access.setMember('s', 'ann', Role.VIEWER);
+      access.setMember('s', 'ann', Role.EDITOR);
+      access.setMember('s', 'bob', Role.VIEWER);
+      expect(access.members('s')).toEqual([{ userId: 'ann', role: Role.EDITOR }, { userId: 'bob', role: Role.VIEWER }]);
+      expect(access.removeMember('s', 'bob')).toBe(true);
+      expect(access.removeMember('s', 'bob')).toBe(false);
+      expect(access.memberRole('s', 'bob')).toBeNull();
+      access.createInvite({ id: 'i1', sceneId: 's', role: Role.EDITOR, token: 'secret', createdAt: 'now' });
+      expect(access.findInvite('secret')).toMatchObject({ id: 'i1', sceneId: 's', role: Role.EDITOR });
+      expect(access.revokeInvite('s', 'i1')).toBe(true);
+      expect(access.findInvite('secret')).toBeNull();
+      access.createApiToken({ id: 't1', userId: 'ann', name: 'ci', hash: 'h', createdAt: 'now', lastUsedAt: null });
+      access.touchApiToken('t1', 'later');
+      expect(access.findApiToken('h')).toMatchObject({ id: 't1', userId: 'ann', lastUsedAt: 'later' });
+      expect(access.revokeApiToken('bob', 't1')).toBe(false);
+      expect(access.revokeApiToken('ann', 't1')).toBe(true);
+      expect(access.apiTokens('ann')).toEqual([]);
     });
 
     it('[store-8] remembers the frame of a render key', () => {
