@@ -11,6 +11,7 @@ import { ARTIFACTS, changedPixels, decodePng } from './support/browser.mjs';
 import {
   createScene,
   dragOnStage,
+  layerBoxes,
   layerOrder,
   openSession,
   placeObject,
@@ -186,6 +187,47 @@ describe('the editor', () => {
     await page.keyboard.press('Control+z');
     await waitForSettledCanvas(page, removed.frame);
     assert.equal((await layerOrder(page)).length, 3);
+  });
+
+  test('changes a shape (preset, drawn, generated), rerolls, hides and shows, and restyles the background', async () => {
+    const [, , treeId] = await layerOrder(page);
+    await selectLayer(page, treeId);
+    const inspector = page.locator('.inspector');
+    // The tree and the layers above it repaint (their input canvas changed); the background around them does not.
+    const objects = await layerBoxes(page);
+    let canvas = await readCanvas(page);
+    const expectChange = async (what, action, region = null) => {
+      await action();
+      const next = await waitForSettledCanvas(page, canvas.frame);
+      const changed = changedPixels(canvas, next);
+      assert.ok(changed.length > 0, `${what} changes the canvas`);
+      if (region) assert.equal(changed.filter((i) => !insideAny(i, region)).length, 0, `${what} repaints only its region`);
+      canvas = next;
+    };
+    await expectChange('a preset shape', async () => {
+      await inspector.getByRole('radio', { name: 'Preset' }).check();
+      await inspector.getByRole('button', { name: 'Ellipse' }).click();
+    }, objects);
+    assert.equal(await inspector.getByRole('button', { name: 'Ellipse' }).getAttribute('aria-pressed'), 'true');
+    await expectChange('a drawn shape', async () => {
+      await inspector.getByRole('radio', { name: 'Drawn' }).check();
+      const pad = await inspector.getByRole('img', { name: /Drawing area/ }).boundingBox();
+      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.1);
+      await page.mouse.down();
+      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.9, { steps: 8 });
+      await page.mouse.up();
+      await inspector.getByRole('button', { name: 'Fill an ellipse' }).click();
+      await inspector.getByRole('button', { name: 'Use drawing' }).click();
+    }, objects);
+    await expectChange('a generated shape', () => inspector.getByRole('radio', { name: 'Generated' }).check(), objects);
+    await expectChange('a new generated shape', () => inspector.getByRole('button', { name: 'New shape' }).click(), objects);
+    await expectChange('a new appearance', () => inspector.getByRole('button', { name: 'Reroll appearance' }).click(), objects);
+    const shown = canvas;
+    await expectChange('hiding', () => page.getByRole('button', { name: 'Hide Tree 1' }).click(), objects);
+    await page.getByRole('button', { name: 'Show Tree 1' }).click();
+    canvas = await waitForSettledCanvas(page, canvas.frame);
+    assert.equal(changedPixels(shown, canvas).length, 0, 'showing it again paints the same pixels');
+    await expectChange('a new background style', () => page.getByRole('region', { name: 'Background' }).getByLabel('Style').selectOption('dusk'));
   });
 
   test('exports the scene as JSON and imports it as a new, identical scene', async () => {

@@ -77,6 +77,18 @@ export async function layerOrder(page) {
   return page.locator('.layer-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-layer-id')));
 }
 
+/** The id of the scene the page shows. */
+export function sceneIdOf(page) {
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+}
+
+/** The boxes of the scene's layers, bottom first, as the API has them. */
+export async function layerBoxes(page) {
+  const query = 'query($id: ID!) { scene(id: $id) { layers { object { box { x y w h } } } } }';
+  const response = await page.request.post('/graphql', { data: { query, variables: { id: sceneIdOf(page) } } });
+  return (await response.json()).data.scene.layers.map((layer) => layer.object.box);
+}
+
 /** The scene events the page received, as recorded by its test hook. */
 export async function receivedEvents(page) {
   return page.evaluate(() => window.__strata?.events ?? []);

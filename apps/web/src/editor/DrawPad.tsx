@@ -77,7 +77,7 @@ export function DrawPad({ size, onUse }: { size: number; onUse: (base64Png: stri
       />
       <div className="button-row">
         <button type="button" onClick={fillEllipse}>
-          Ellipse
+          Fill an ellipse
         </button>
         <button type="button" onClick={clear}>
           Clear
