@@ -111,6 +111,7 @@ interface Server {
   app: App;
   url: string;
   dir: string;
+  token: string;
   gql: (query: string, variables?: Record<string, unknown>) => Promise<any>;
   stop: () => Promise<void>;
 }
@@ -119,13 +120,17 @@ async function boot(env: Record<string, string>): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
   const app = await createApp(loadConfig({ STRATA_DATA_DIR: dir, STRATA_LOG: 'silent', STRATA_EXECUTION_PROVIDER: 'cpu', ...env }));
   const { url } = await app.start({ port: 0, host: '127.0.0.1' });
+  let token = '';
   const gql = async (query: string, variables?: Record<string, unknown>) => {
-    const res = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token) headers['authorization'] = `Bearer ${token}`;
+    const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     const body = (await res.json()) as { data?: any; errors?: unknown };
     if (body.errors) throw new Error(JSON.stringify(body.errors));
     return body.data;
   };
-  return { app, url, dir, gql, stop: async () => { await app.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  token = (await gql('mutation { startSession(displayName: "bench") { token } }')).startSession.token;
+  return { app, url, dir, token, gql, stop: async () => { await app.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 const CREATE = 'mutation($t: String!, $seed: Int!) { createScene(input: { title: $t, style: "day", seed: $seed }) { id } }';
@@ -141,16 +146,23 @@ async function buildScene(server: Server, seed: number): Promise<string> {
 
 /** First mutation to last frame on a graphql-ws subscriber, median over runs. */
 async function wholeScene(raw: Record<string, number>): Promise<void> {
-  const server = await boot({ STRATA_WORKERS: '2', STRATA_BATCHING: 'off' });
+  const server = await boot({ STRATA_WORKERS: '2', STRATA_BATCHING: 'off', STRATA_RATE_MUTATIONS: '100000' });
   const runs: number[] = [];
   for (let r = 0; r < (quick ? 2 : 5); r++) {
-    const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket });
+    const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${server.token}` } });
     const started = performance.now();
     const id = (await server.gql(CREATE, { t: 'latency', seed: 1000 + r })).createScene.id as string;
     const done = new Promise<number>((resolve) => {
       client.subscribe(
         { query: 'subscription($s: ID!) { sceneEvents(sceneId: $s, after: 0) { __typename revision ... on FrameRendered { step } } }', variables: { s: id } },
-        { next: ({ data }: any) => { const e = data.sceneEvents; if (e.__typename === 'FrameRendered' && e.step === 8 && e.revision === 9) resolve(performance.now()); }, error: () => {}, complete: () => {} },
+        {
+          next: ({ data }: any) => {
+            const e = data?.sceneEvents;
+            if (e?.__typename === 'FrameRendered' && e.step === 8 && e.revision === 9) resolve(performance.now());
+          },
+          error: () => {},
+          complete: () => {},
+        },
       );
     });
     for (let i = 0; i < 8; i++) await server.gql(ADD, { s: id, c: CATS[i], x: 0.02 + i * 0.09, seed: 5000 + r * 10 + i });
@@ -188,7 +200,7 @@ async function throughput(rawBest: number): Promise<void> {
   let at32 = 0;
   for (const workers of [1, 2]) {
     for (const batching of ['off', 'on']) {
-      const server = await boot({ STRATA_WORKERS: String(workers), STRATA_BATCHING: batching, STRATA_MAX_BATCH: '8', STRATA_MAX_WAIT_MS: '2' });
+      const server = await boot({ STRATA_WORKERS: String(workers), STRATA_BATCHING: batching, STRATA_MAX_BATCH: '8', STRATA_MAX_WAIT_MS: '2', STRATA_RATE_MUTATIONS: '100000' });
       for (const scenes of sizes) {
         const loop = monitorEventLoopDelay({ resolution: 1 });
         loop.enable();
