@@ -15,17 +15,19 @@ export interface StepStatus {
   state: RenderState;
 }
 
+/** The render of one scene: always aimed at its newest revision. */
 interface Job {
   sceneId: string;
   revision: number;
   scene: SceneData;
   keys: string[];
-  fromStep: number;
+  /** Step being painted now, -1 between steps. */
   current: number;
+  /** Counters and start time of the newest revision's render. */
   startedAt: number;
-  superseded: boolean;
   rendered: number;
   cached: number;
+  stopped: boolean;
 }
 
 /** Logs what the coordinator cannot hand to anyone else. */
@@ -35,15 +37,20 @@ export interface Logger {
 }
 
 /**
- * Renders each scene's latest revision, step by step, and publishes every canvas as it is
- * painted. One job per scene: a new revision supersedes the running job, whose pending steps are
- * then dropped by the scheduler. Steps whose key is in the render index come from the cache.
+ * Renders each scene's newest revision step by step and publishes every canvas as it is painted.
+ *
+ * It remembers, per scene, the key of the frame last announced at each step. A render announces,
+ * in step order, every step whose key differs from what was announced: so an edit at layer k
+ * announces k..T only, and steps whose key is in the render index come from the cache. One job
+ * per scene; a newer revision retargets the running job in place (its in-flight step finishes and
+ * is kept if still wanted), so frames keep flowing while edits arrive.
  */
 export class RenderCoordinator {
   private readonly jobs = new Map<string, Job>();
+  private readonly announced = new Map<string, string[]>();
   private readonly canvases = new Lru<string, Uint8Array>(2048);
   private readonly failed = new Map<string, string>();
-  /** Paintings in flight by key: a newer job that needs the same canvas waits for it instead of painting it again. */
+  /** Paintings in flight by key, shared by every scene that needs the same canvas. */
   private readonly painting = new Map<string, Promise<{ rgb: Uint8Array; frameId: string }>>();
   private readonly keyCache = new Lru<string, string[]>(1024);
   private readonly idleWaiters = new Map<string, (() => void)[]>();
@@ -62,53 +69,60 @@ export class RenderCoordinator {
   ) {}
 
   /**
-   * Start rendering `scene` (its newest revision). Steps before the first one whose key changed
-   * since `previous` (and is already rendered) are not painted again nor re-announced.
+   * Render `scene`'s newest revision. `previous` is the revision before it: after a restart, when
+   * nothing is remembered, its rendered steps count as announced. `force` announces every step again.
    */
   schedule(scene: SceneData, previous: SceneData | null, force = false): void {
     if (this.closed) return;
-    const { store } = this.deps;
     const keys = this.keysOf(scene);
-    const old = previous && !force ? this.keysOf(previous) : [];
-    let fromStep = keys.findIndex((key, step) => key !== old[step] || !store.frameForKey(key));
-    if (fromStep < 0) fromStep = keys.length;
-    const running = this.jobs.get(scene.id);
-    if (running) {
-      running.superseded = true;
-      // Steps the superseded job had not announced yet must be announced by this one.
-      if (running.current < fromStep) fromStep = Math.max(0, Math.min(fromStep, running.current));
+    if (force) {
+      this.announced.set(scene.id, []);
+      for (const key of keys) this.failed.delete(key);
+    } else if (!this.announced.has(scene.id) && previous) {
+      const old = this.keysOf(previous);
+      const known: string[] = [];
+      for (const [step, key] of old.entries()) {
+        if (!this.deps.store.frameForKey(key)) break;
+        known[step] = key;
+      }
+      this.announced.set(scene.id, known);
     }
-    if (force) for (const key of keys) this.failed.delete(key);
-    const job: Job = {
-      sceneId: scene.id,
-      revision: scene.revision,
-      scene,
-      keys,
-      fromStep,
-      current: fromStep,
-      startedAt: this.deps.clock.now(),
-      superseded: false,
-      rendered: 0,
-      cached: 0,
-    };
-    this.jobs.set(scene.id, job);
-    void this.run(job);
+    const fromStep = this.firstUnannounced(scene.id, keys);
+    const job = this.jobs.get(scene.id);
+    const now = this.deps.clock.now();
+    if (job) Object.assign(job, { revision: scene.revision, scene, keys, startedAt: now, rendered: 0, cached: 0 });
+    if (fromStep < keys.length) this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
+    if (job) return;
+    if (fromStep >= keys.length) {
+      // Nothing to paint (a rename, or the top layer removed): only say where the scene ends now.
+      const announced = this.announced.get(scene.id);
+      if (announced && announced.length > keys.length) {
+        announced.length = keys.length;
+        const frameId = this.deps.store.frameForKey(keys[keys.length - 1]!);
+        if (frameId) this.emit(scene.id, scene.revision, [{ type: 'RenderCompleted', frameId, step: keys.length - 1, renderedSteps: 0, cachedSteps: 0, durationMs: 0 }]);
+      }
+      return;
+    }
+    const fresh: Job = { sceneId: scene.id, revision: scene.revision, scene, keys, current: -1, startedAt: now, rendered: 0, cached: 0, stopped: false };
+    this.jobs.set(scene.id, fresh);
+    void this.run(fresh);
+  }
+
+  /** Stop rendering a scene (it was deleted) and forget what it announced. */
+  cancel(sceneId: string): void {
+    const job = this.jobs.get(sceneId);
+    if (job) job.stopped = true;
+    this.jobs.delete(sceneId);
+    this.announced.delete(sceneId);
+    this.notifyIdle(sceneId);
   }
 
   /** Stop every render and publish nothing more (shutdown). */
   close(): void {
     this.closed = true;
-    for (const job of this.jobs.values()) job.superseded = true;
+    for (const job of this.jobs.values()) job.stopped = true;
     for (const sceneId of [...this.jobs.keys()]) this.notifyIdle(sceneId);
     this.jobs.clear();
-  }
-
-  /** Stop rendering a scene (it was deleted). */
-  cancel(sceneId: string): void {
-    const job = this.jobs.get(sceneId);
-    if (job) job.superseded = true;
-    this.jobs.delete(sceneId);
-    this.notifyIdle(sceneId);
   }
 
   /** The frame of every step of `scene` that is rendered already (null where not yet). */
@@ -120,7 +134,7 @@ export class RenderCoordinator {
   status(scene: SceneData): StepStatus[] {
     const keys = this.keysOf(scene);
     const job = this.jobs.get(scene.id);
-    const active = job && job.revision === scene.revision && !job.superseded ? job : null;
+    const active = job && job.revision === scene.revision ? job : null;
     return keys.map((key, step) => {
       const frameId = this.deps.store.frameForKey(key);
       let state: RenderState = RenderState.PENDING;
@@ -146,36 +160,42 @@ export class RenderCoordinator {
     return this.jobs.size;
   }
 
+  private firstUnannounced(sceneId: string, keys: string[]): number {
+    const announced = this.announced.get(sceneId) ?? [];
+    const step = keys.findIndex((key, k) => announced[k] !== key);
+    return step < 0 ? keys.length : step;
+  }
+
   private async run(job: Job): Promise<void> {
-    const lastStep = job.keys.length - 1;
     try {
-      if (job.fromStep <= lastStep) this.emit(job, [{ type: 'RenderStarted', fromStep: job.fromStep, toStep: lastStep }]);
-      let previous = job.fromStep > 0 ? await this.canvasAt(job, job.fromStep - 1) : null;
-      for (let step = job.fromStep; step <= lastStep; step++) {
-        if (job.superseded) return;
+      for (;;) {
+        if (job.stopped) return;
+        const step = this.firstUnannounced(job.sceneId, job.keys);
+        if (step >= job.keys.length) break;
+        const key = job.keys[step]!;
         job.current = step;
-        const painted = await this.paint(job, step, previous);
-        previous = painted;
-        if (job.superseded) return;
+        const previous = step > 0 ? this.loadCanvas(job.keys[step - 1]!) : null;
+        let painted: { frameId: string; cached: boolean };
+        try {
+          painted = await this.paint(job, step, key, previous);
+        } catch (error) {
+          // Dropped because a newer revision stopped wanting it: carry on with the newest keys.
+          if (error instanceof StaleStepError && !job.stopped) continue;
+          throw error;
+        } finally {
+          job.current = -1;
+        }
+        // Announce only if the newest revision still wants this canvas here and nothing before it changed meanwhile.
+        if (job.stopped || job.keys[step] !== key || this.firstUnannounced(job.sceneId, job.keys) !== step) continue;
+        this.setAnnounced(job.sceneId, step, key, job.keys.length);
         const layer = step > 0 ? job.scene.layers[step - 1]! : null;
-        this.emit(job, [{ type: 'FrameRendered', step, layerId: layer?.id ?? null, lastStep, frameId: painted.frameId, cached: painted.cached }]);
-      }
-      job.current = lastStep + 1;
-      const finalFrame = this.deps.store.frameForKey(job.keys[lastStep]!);
-      if (finalFrame) {
-        this.emit(job, [
-          {
-            type: 'RenderCompleted',
-            frameId: finalFrame,
-            step: lastStep,
-            renderedSteps: job.rendered,
-            cachedSteps: job.cached,
-            durationMs: Math.round(this.deps.clock.now() - job.startedAt),
-          },
+        this.emit(job.sceneId, job.revision, [
+          { type: 'FrameRendered', step, layerId: layer?.id ?? null, lastStep: job.keys.length - 1, frameId: painted.frameId, cached: painted.cached },
         ]);
       }
+      this.complete(job);
     } catch (error) {
-      if (error instanceof StaleStepError || job.superseded || this.closed) return;
+      if (job.stopped || this.closed) return;
       try {
         this.fail(job, error);
       } catch (failure) {
@@ -189,40 +209,50 @@ export class RenderCoordinator {
     }
   }
 
-  private async paint(job: Job, step: number, previous: { rgb: Uint8Array } | null): Promise<{ rgb: Uint8Array; frameId: string; cached: boolean }> {
-    const key = job.keys[step]!;
+  private complete(job: Job): void {
+    const lastStep = job.keys.length - 1;
+    const frameId = this.deps.store.frameForKey(job.keys[lastStep]!);
+    if (!frameId) return;
+    this.announced.get(job.sceneId)!.length = job.keys.length;
+    this.emit(job.sceneId, job.revision, [
+      { type: 'RenderCompleted', frameId, step: lastStep, renderedSteps: job.rendered, cachedSteps: job.cached, durationMs: Math.round(this.deps.clock.now() - job.startedAt) },
+    ]);
+  }
+
+  private setAnnounced(sceneId: string, step: number, key: string, length: number): void {
+    const announced = this.announced.get(sceneId) ?? [];
+    announced[step] = key;
+    if (announced.length > length) announced.length = length;
+    this.announced.set(sceneId, announced);
+  }
+
+  /** The canvas of a step: from the cache, from a painting in flight, or painted now. */
+  private async paint(job: Job, step: number, key: string, previous: Uint8Array | null): Promise<{ frameId: string; cached: boolean }> {
     const known = this.deps.store.frameForKey(key);
     if (known) {
       job.cached++;
-      return { rgb: this.loadCanvas(key, known), frameId: known, cached: true };
+      return { frameId: known, cached: true };
     }
-    const running = this.painting.get(key);
-    if (running) {
-      try {
-        const shared = await running;
-        job.cached++;
-        return { ...shared, cached: true };
-      } catch (error) {
-        // The job that started it was superseded and its step dropped: paint it here instead.
-        if (!(error instanceof StaleStepError) || job.superseded) throw error;
-        return this.paint(job, step, previous);
-      }
+    let painting = this.painting.get(key);
+    const shared = painting !== undefined;
+    if (!painting) {
+      painting = this.paintStep(job, step, key, previous!).finally(() => this.painting.delete(key));
+      this.painting.set(key, painting);
     }
-    // Only the job that started a painting may drop it as stale, and only when no other job waits.
-    const painting = this.paintStep(job, step, key, previous).finally(() => this.painting.delete(key));
-    this.painting.set(key, painting);
-    const painted = await painting;
-    job.rendered++;
-    return { ...painted, cached: false };
+    const { frameId } = await painting;
+    if (shared) job.cached++;
+    else job.rendered++;
+    return { frameId, cached: shared };
   }
 
-  private async paintStep(job: Job, step: number, key: string, previous: { rgb: Uint8Array } | null): Promise<{ rgb: Uint8Array; frameId: string }> {
-    const isStale = () => job.superseded && this.jobs.get(job.sceneId)?.keys[step] !== key;
+  private async paintStep(job: Job, step: number, key: string, previous: Uint8Array): Promise<{ rgb: Uint8Array; frameId: string }> {
+    // Drop the step if, by the time it would run, the scene no longer needs this canvas.
+    const isStale = () => job.stopped || !job.keys.includes(key);
+    const scene = job.scene;
     const image =
       step === 0
-        ? await this.deps.painter.background(job.sceneId, job.scene.background, isStale)
-        : await this.deps.painter.foreground(job.sceneId, previous!.rgb, job.scene.layers[step - 1]!.object, isStale);
-    // A superseded job's canvas is still right for its key: keep it for whoever needs it next.
+        ? await this.deps.painter.background(job.sceneId, scene.background, isStale)
+        : await this.deps.painter.foreground(job.sceneId, previous, scene.layers[step - 1]!.object, isStale);
     this.deps.blobs.putWithHash(image.hash, image.png);
     this.deps.store.setFrameForKey(key, image.hash);
     this.canvases.set(key, image.rgb);
@@ -240,33 +270,24 @@ export class RenderCoordinator {
     return keys;
   }
 
-  private async canvasAt(job: Job, step: number): Promise<{ rgb: Uint8Array }> {
-    const key = job.keys[step]!;
-    const frameId = this.deps.store.frameForKey(key);
-    if (frameId) return { rgb: this.loadCanvas(key, frameId) };
-    // Not rendered (a superseded job never got there): paint from the start without announcing.
-    let canvas: { rgb: Uint8Array } | null = null;
-    for (let s = 0; s <= step; s++) canvas = await this.paint(job, s, canvas);
-    return canvas!;
-  }
-
-  private loadCanvas(key: string, frameId: string): Uint8Array {
+  private loadCanvas(key: string): Uint8Array {
     const cached = this.canvases.get(key);
     if (cached) return cached;
-    const png = this.deps.blobs.get(frameId);
-    if (!png) throw new Error(`frame ${frameId} is in the render index but not in the blob store`);
+    const frameId = this.deps.store.frameForKey(key);
+    const png = frameId ? this.deps.blobs.get(frameId) : null;
+    if (!png) throw new Error(`the canvas of ${key} is neither rendered nor stored`);
     const rgb = pngToRgb(png);
     this.canvases.set(key, rgb);
     return rgb;
   }
 
   private fail(job: Job, error: unknown): void {
-    const step = job.current;
+    const step = this.firstUnannounced(job.sceneId, job.keys);
     const expected = isDomainError(error);
     if (!expected) this.deps.log.error('render step failed', { sceneId: job.sceneId, step, error: String(error) });
-    this.failed.set(job.keys[step]!, String(error));
+    if (job.keys[step]) this.failed.set(job.keys[step]!, String(error));
     const layer = step > 0 ? job.scene.layers[step - 1] : null;
-    this.emit(job, [
+    this.emit(job.sceneId, job.revision, [
       {
         type: 'RenderFailed',
         step,
@@ -277,10 +298,10 @@ export class RenderCoordinator {
     ]);
   }
 
-  private emit(job: Job, events: SceneEventData[]): void {
+  private emit(sceneId: string, revision: number, events: SceneEventData[]): void {
     // lastSeq is 0 only for a scene that does not exist (a live one has at least its creation event).
-    if (this.closed || this.deps.store.lastSeq(job.sceneId) === 0) return;
-    const stored = this.deps.store.appendEvents(job.sceneId, job.revision, events);
+    if (this.closed || this.deps.store.lastSeq(sceneId) === 0) return;
+    const stored = this.deps.store.appendEvents(sceneId, revision, events);
     this.deps.bus.publish(stored);
   }
 
