@@ -86,10 +86,18 @@ describe('the editor', () => {
     await selectLayer(page, houseId);
     const seqBefore = (await receivedEvents(page)).at(-1).seq;
     const up = 0.2;
-    await dragOnStage(page, { x: HOUSE.x + HOUSE.w / 2, y: HOUSE.y + HOUSE.h / 2 }, { x: HOUSE.x + HOUSE.w / 2, y: HOUSE.y + HOUSE.h / 2 - up });
+    await dragOnStage(
+      page,
+      { x: HOUSE.x + HOUSE.w / 2, y: HOUSE.y + HOUSE.h / 2 },
+      { x: HOUSE.x + HOUSE.w / 2, y: HOUSE.y + HOUSE.h / 2 - up },
+    );
     const moved = await waitForSettledCanvas(page, canvases.three.frame);
     const started = (await receivedEvents(page)).filter((e) => e.seq > seqBefore && e.type === 'RenderStarted');
-    assert.deepEqual(started.map((e) => [e.from, e.to]), [[2, 3]], 'one render, from the house up');
+    assert.deepEqual(
+      started.map((e) => [e.from, e.to]),
+      [[2, 3]],
+      'one render, from the house up',
+    );
     const painted = (await receivedEvents(page)).filter((e) => e.seq > seqBefore && e.type === 'FrameRendered').map((e) => e.step);
     assert.deepEqual(painted, [2, 3], 'only the house (step 2) and the rock above it (step 3) are repainted');
     const newHouse = { ...HOUSE, y: HOUSE.y - up };
@@ -204,21 +212,29 @@ describe('the editor', () => {
       if (region) assert.equal(changed.filter((i) => !insideAny(i, region)).length, 0, `${what} repaints only its region`);
       canvas = next;
     };
-    await expectChange('a preset shape', async () => {
-      await inspector.getByRole('radio', { name: 'Preset' }).check();
-      await inspector.getByRole('button', { name: 'Ellipse' }).click();
-    }, objects);
+    await expectChange(
+      'a preset shape',
+      async () => {
+        await inspector.getByRole('radio', { name: 'Preset' }).check();
+        await inspector.getByRole('button', { name: 'Ellipse' }).click();
+      },
+      objects,
+    );
     assert.equal(await inspector.getByRole('button', { name: 'Ellipse' }).getAttribute('aria-pressed'), 'true');
-    await expectChange('a drawn shape', async () => {
-      await inspector.getByRole('radio', { name: 'Drawn' }).check();
-      const pad = await inspector.getByRole('img', { name: /Drawing area/ }).boundingBox();
-      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.1);
-      await page.mouse.down();
-      await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.9, { steps: 8 });
-      await page.mouse.up();
-      await inspector.getByRole('button', { name: 'Fill an ellipse' }).click();
-      await inspector.getByRole('button', { name: 'Use drawing' }).click();
-    }, objects);
+    await expectChange(
+      'a drawn shape',
+      async () => {
+        await inspector.getByRole('radio', { name: 'Drawn' }).check();
+        const pad = await inspector.getByRole('img', { name: /Drawing area/ }).boundingBox();
+        await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.1);
+        await page.mouse.down();
+        await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.9, { steps: 8 });
+        await page.mouse.up();
+        await inspector.getByRole('button', { name: 'Fill an ellipse' }).click();
+        await inspector.getByRole('button', { name: 'Use drawing' }).click();
+      },
+      objects,
+    );
     await expectChange('a generated shape', () => inspector.getByRole('radio', { name: 'Generated' }).check(), objects);
     await expectChange('a new generated shape', () => inspector.getByRole('button', { name: 'New shape' }).click(), objects);
     await expectChange('a new appearance', () => inspector.getByRole('button', { name: 'Reroll appearance' }).click(), objects);
@@ -227,7 +243,9 @@ describe('the editor', () => {
     await page.getByRole('button', { name: 'Show Tree 1' }).click();
     canvas = await waitForSettledCanvas(page, canvas.frame);
     assert.equal(changedPixels(shown, canvas).length, 0, 'showing it again paints the same pixels');
-    await expectChange('a new background style', () => page.getByRole('region', { name: 'Background' }).getByLabel('Style').selectOption('dusk'));
+    await expectChange('a new background style', () =>
+      page.getByRole('region', { name: 'Background' }).getByLabel('Style').selectOption('dusk'),
+    );
   });
 
   test('exports the scene as JSON and imports it as a new, identical scene', async () => {

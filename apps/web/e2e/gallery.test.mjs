@@ -37,7 +37,10 @@ test('lists scenes newest first with their latest canvas, and renames, duplicate
   await page.waitForFunction(() => document.querySelectorAll('.scene-card img.thumb').length === 2);
   assert.deepEqual(await cardTitles(page), ['Night', 'Morning']);
   const thumbs = await page.locator('.scene-card img.thumb').evaluateAll((images) => images.map((i) => i.getAttribute('src')));
-  assert.ok(thumbs.every((src) => /^\/frames\/[0-9a-f]{64}\.png$/.test(src)), thumbs.join(', '));
+  assert.ok(
+    thumbs.every((src) => /^\/frames\/[0-9a-f]{64}\.png$/.test(src)),
+    thumbs.join(', '),
+  );
   await page.getByText('1 object').waitFor();
 
   const morning = page.getByRole('listitem', { name: 'Morning' });

@@ -62,7 +62,9 @@ test('after a dropped WebSocket the stream resumes without missing a frame', asy
   await page.screenshot({ path: `${ARTIFACTS}editor-reconnecting.png` });
   const sceneId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
   for (let i = 0; i < 100; i++) {
-    const { scene } = (await (await page.request.post('/graphql', { data: { query: `{ scene(id: "${sceneId}") { renderState } }` } })).json()).data;
+    const { scene } = (
+      await (await page.request.post('/graphql', { data: { query: `{ scene(id: "${sceneId}") { renderState } }` } })).json()
+    ).data;
     if (scene.renderState === 'DONE') break;
     await page.waitForTimeout(100);
   }
@@ -86,7 +88,10 @@ test('after a dropped WebSocket the stream resumes without missing a frame', asy
   assert.equal(changedPixels(server.image, final).length, 0, 'the canvas shows the final frame');
   // The browser itself logs each handshake the blocked proxy refused; the app logged nothing.
   const refusedHandshake = /^console\.error: WebSocket connection to .* failed/;
-  assert.deepEqual(session.problems.filter((p) => !refusedHandshake.test(p)), []);
+  assert.deepEqual(
+    session.problems.filter((p) => !refusedHandshake.test(p)),
+    [],
+  );
 });
 
 /** The integers from..to. */

@@ -3,7 +3,8 @@ import { assetUrl } from '@/lib/endpoints';
 
 /** A frame as a crisp, scaled-up thumbnail; a placeholder until it is painted. */
 export function FrameImage({ frame, size, alt }: { frame: FrameFieldsFragment | null; size: number; alt: string }) {
-  if (!frame) return <span className="thumb thumb-empty" style={{ width: size, height: size }} role="img" aria-label={`${alt} (not painted yet)`} />;
+  if (!frame)
+    return <span className="thumb thumb-empty" style={{ width: size, height: size }} role="img" aria-label={`${alt} (not painted yet)`} />;
   // A plain <img>: tiny immutable PNGs, shown pixelated; next/image would re-encode them.
   return <img className="thumb" src={assetUrl(frame.url)} width={size} height={size} alt={alt} />;
 }

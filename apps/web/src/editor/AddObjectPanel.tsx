@@ -22,11 +22,7 @@ export function AddObjectPanel() {
       <h2 id="add-heading">Add an object</h2>
       <label>
         Category
-        <select
-          name="category"
-          value={next.category}
-          onChange={(e) => patchUi(stores.ui, { next: { ...next, category: e.target.value } })}
-        >
+        <select name="category" value={next.category} onChange={(e) => patchUi(stores.ui, { next: { ...next, category: e.target.value } })}>
           {model.categories.map((c) => (
             <option key={c.id} value={c.id}>
               {c.label}

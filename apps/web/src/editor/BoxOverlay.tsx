@@ -24,7 +24,7 @@ function SelectedBox({ layer, box }: { layer: LayerFieldsFragment; box: Box }) {
   const label = useCategoryLabel(layer.object.category);
   return (
     <div className="box box-selected" style={boxStyle(box)} data-testid="selected-box">
-      <span className="box-label">{label}</span>
+      <span className={box.y < 0.08 ? 'box-label box-label-inside' : 'box-label'}>{label}</span>
       {HANDLES.map((handle) => (
         <span key={handle} className={`box-handle box-handle-${handle}`} data-handle={handle} aria-hidden />
       ))}

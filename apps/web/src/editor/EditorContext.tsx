@@ -46,6 +46,14 @@ export function useUi<S>(selector: (ui: EditorUi) => S, isEqual?: (a: S, b: S) =
 
 const selectSelectedId = (ui: EditorUi) => ui.selectedId;
 
+/** True when the caller may change the scene (owners and editors; viewers only watch). */
+export const selectCanEdit = (view: SceneView): boolean => view.scene.myRole === 'OWNER' || view.scene.myRole === 'EDITOR';
+
+/** Whether the caller may change the scene. */
+export function useCanEdit(): boolean {
+  return useSceneView(selectCanEdit);
+}
+
 /** One layer by id (re-renders only when that layer changes). */
 export function useLayer(layerId: string | null): LayerFieldsFragment | null {
   const select = useCallback((view: SceneView) => view.scene.layers.find((l) => l.id === layerId) ?? null, [layerId]);

@@ -3,6 +3,7 @@
 import { AddObjectPanel } from './AddObjectPanel';
 import { BackgroundPanel } from './BackgroundPanel';
 import { EditorNotice } from './EditorNotice';
+import { useCanEdit } from './EditorContext';
 import { Inspector } from './Inspector';
 import { LayersPanel } from './LayersPanel';
 import { RenderProgress } from './RenderProgress';
@@ -16,6 +17,7 @@ import { useShortcuts } from './useShortcuts';
 export function EditorLayout() {
   useSceneStream();
   useShortcuts();
+  const canEdit = useCanEdit();
   return (
     <div className="editor">
       <Toolbar />
@@ -27,10 +29,10 @@ export function EditorLayout() {
           <EditorNotice />
         </section>
         <aside className="editor-side" aria-label="Scene panels">
-          <Inspector />
+          {canEdit ? <Inspector /> : <p className="notice">You are watching this scene; only its owner and editors can change it.</p>}
           <LayersPanel />
-          <AddObjectPanel />
-          <BackgroundPanel />
+          {canEdit && <AddObjectPanel />}
+          {canEdit && <BackgroundPanel />}
         </aside>
       </div>
     </div>

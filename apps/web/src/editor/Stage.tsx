@@ -3,6 +3,7 @@
 import { useRef } from 'react';
 import { BoxOverlay } from './BoxOverlay';
 import { CanvasView } from './CanvasView';
+import { useCanEdit } from './EditorContext';
 import { StreamNotice } from './StreamNotice';
 import { useStageDrag } from './useStageDrag';
 
@@ -10,6 +11,7 @@ import { useStageDrag } from './useStageDrag';
 export function Stage() {
   const overlay = useRef<HTMLDivElement>(null);
   const handlers = useStageDrag(overlay);
+  const canEdit = useCanEdit();
   return (
     <div className="stage">
       <CanvasView />
@@ -20,7 +22,7 @@ export function Stage() {
         role="application"
         aria-label="Canvas. Drag on an empty area to place an object; drag the selected box to move it, its corners to resize it. Arrow keys move the selected object."
         data-testid="stage"
-        {...handlers}
+        {...(canEdit ? handlers : {})}
       >
         <BoxOverlay />
       </div>

@@ -1,16 +1,19 @@
 'use client';
 
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { SceneView } from '@/lib/sceneView';
 import { useEditor, useSceneView } from './EditorContext';
 
 const selectTitle = (view: SceneView) => view.scene.title;
 
 /** The scene's title; click "Rename" to edit it in place. */
-export function TitleEditor() {
+export function TitleEditor({ canEdit }: { canEdit: boolean }) {
   const { actions } = useEditor();
   const title = useSceneView(selectTitle);
   const [draft, setDraft] = useState<string | null>(null);
+  useEffect(() => {
+    document.title = `${title} · Strata`;
+  }, [title]);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -22,9 +25,11 @@ export function TitleEditor() {
     return (
       <span className="title">
         <h1>{title}</h1>
-        <button type="button" className="link-button" onClick={() => setDraft(title)}>
-          Rename
-        </button>
+        {canEdit && (
+          <button type="button" className="link-button" onClick={() => setDraft(title)}>
+            Rename
+          </button>
+        )}
       </span>
     );
   }

@@ -4,7 +4,7 @@ import Link from 'next/link';
 import { ImportButton } from '@/components/ImportButton';
 import type { SceneView } from '@/lib/sceneView';
 import { ConnectionBanner } from './ConnectionBanner';
-import { useEditor, useSceneView } from './EditorContext';
+import { useCanEdit, useEditor, useSceneView } from './EditorContext';
 import { TitleEditor } from './TitleEditor';
 import { EXPORT_SCALE, useExports } from './useExports';
 
@@ -15,17 +15,23 @@ export function Toolbar() {
   const { actions } = useEditor();
   const { exportPng, exportJson } = useExports();
   const hasFrame = useSceneView(selectHasFrame);
+  const canEdit = useCanEdit();
   return (
     <div className="toolbar" role="toolbar" aria-label="Scene">
       <Link href="/" className="back-link">
         ← Scenes
       </Link>
-      <TitleEditor />
-      <span className="toolbar-group">
+      <TitleEditor canEdit={canEdit} />
+      <span className="toolbar-group" hidden={!canEdit}>
         <button type="button" onClick={() => void actions.undo()} aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">
           Undo
         </button>
-        <button type="button" onClick={() => void actions.redo()} aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y" title="Redo (Ctrl+Shift+Z)">
+        <button
+          type="button"
+          onClick={() => void actions.redo()}
+          aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
+          title="Redo (Ctrl+Shift+Z)"
+        >
           Redo
         </button>
       </span>

@@ -85,23 +85,75 @@ export function createSceneActions(client: Client, stores: EditorStores) {
 
   return {
     addObject: (input: AddObjectInput, options?: EditOptions) =>
-      edit(AddObjectDocument, (baseRevision) => ({ sceneId, input, baseRevision }), (d) => d.addObject, options),
+      edit(
+        AddObjectDocument,
+        (baseRevision) => ({ sceneId, input, baseRevision }),
+        (d) => d.addObject,
+        options,
+      ),
     updateObject: (layerId: string, input: UpdateObjectInput, options?: EditOptions) =>
-      edit(UpdateObjectDocument, (baseRevision) => ({ sceneId, layerId, input, baseRevision }), (d) => d.updateObject, options),
+      edit(
+        UpdateObjectDocument,
+        (baseRevision) => ({ sceneId, layerId, input, baseRevision }),
+        (d) => d.updateObject,
+        options,
+      ),
     reroll: (layerId: string, target: RerollTarget) =>
-      edit(RerollObjectDocument, (baseRevision) => ({ sceneId, layerId, target, baseRevision }), (d) => d.rerollObject),
+      edit(
+        RerollObjectDocument,
+        (baseRevision) => ({ sceneId, layerId, target, baseRevision }),
+        (d) => d.rerollObject,
+      ),
     remove: (layerId: string) =>
-      edit(RemoveObjectDocument, (baseRevision) => ({ sceneId, layerId, baseRevision }), (d) => d.removeObject),
+      edit(
+        RemoveObjectDocument,
+        (baseRevision) => ({ sceneId, layerId, baseRevision }),
+        (d) => d.removeObject,
+      ),
     move: (layerId: string, toIndex: number) =>
-      edit(MoveLayerDocument, (baseRevision) => ({ sceneId, layerId, toIndex, baseRevision }), (d) => d.moveLayer),
+      edit(
+        MoveLayerDocument,
+        (baseRevision) => ({ sceneId, layerId, toIndex, baseRevision }),
+        (d) => d.moveLayer,
+      ),
     setVisible: (layerId: string, visible: boolean) =>
-      edit(SetLayerVisibilityDocument, (baseRevision) => ({ sceneId, layerId, visible, baseRevision }), (d) => d.setLayerVisibility),
+      edit(
+        SetLayerVisibilityDocument,
+        (baseRevision) => ({ sceneId, layerId, visible, baseRevision }),
+        (d) => d.setLayerVisibility,
+      ),
     setBackground: (input: BackgroundInput) =>
-      edit(SetBackgroundDocument, (baseRevision) => ({ sceneId, input, baseRevision }), (d) => d.setBackground),
+      edit(
+        SetBackgroundDocument,
+        (baseRevision) => ({ sceneId, input, baseRevision }),
+        (d) => d.setBackground,
+      ),
     rename: (title: string, options?: EditOptions) =>
-      edit(RenameSceneDocument, () => ({ sceneId, title }), (d) => d.renameScene, options),
-    rerender: () => edit(RerenderDocument, () => ({ sceneId }), (d) => d.rerender),
-    undo: () => edit(UndoDocument, () => ({ sceneId }), (d) => d.undo, { explain: explainHistory(ClientErrorCode.NOTHING_TO_UNDO) }),
-    redo: () => edit(RedoDocument, () => ({ sceneId }), (d) => d.redo, { explain: explainHistory(ClientErrorCode.NOTHING_TO_REDO) }),
+      edit(
+        RenameSceneDocument,
+        () => ({ sceneId, title }),
+        (d) => d.renameScene,
+        options,
+      ),
+    rerender: () =>
+      edit(
+        RerenderDocument,
+        () => ({ sceneId }),
+        (d) => d.rerender,
+      ),
+    undo: () =>
+      edit(
+        UndoDocument,
+        () => ({ sceneId }),
+        (d) => d.undo,
+        { explain: explainHistory(ClientErrorCode.NOTHING_TO_UNDO) },
+      ),
+    redo: () =>
+      edit(
+        RedoDocument,
+        () => ({ sceneId }),
+        (d) => d.redo,
+        { explain: explainHistory(ClientErrorCode.NOTHING_TO_REDO) },
+      ),
   };
 }

@@ -8,9 +8,7 @@ import type { ModelInfo } from './editorStore';
 
 /** Loading, failed (with the error to show), or ready to edit. */
 export type EditorLoad =
-  | { state: 'loading' }
-  | { state: 'failed'; error: UserError }
-  | { state: 'ready'; scene: SceneFieldsFragment; model: ModelInfo };
+  { state: 'loading' } | { state: 'failed'; error: UserError } | { state: 'ready'; scene: SceneFieldsFragment; model: ModelInfo };
 
 /**
  * Fetch the model and the scene once. The scene is read with `network-only` and not watched:

@@ -39,8 +39,7 @@ export function useExports() {
         if (!frame) return;
         const suffix = scale === 1 ? '.png' : `@${scale}x.png`;
         // Native size: the server's own bytes. Scaled: nearest-neighbour, so pixels stay crisp.
-        const blob =
-          scale === 1 ? await (await fetch(assetUrl(frame.url))).blob() : await scaledPng(await loadImage(frame.url), scale);
+        const blob = scale === 1 ? await (await fetch(assetUrl(frame.url))).blob() : await scaledPng(await loadImage(frame.url), scale);
         downloadBlob(blob, fileName(title, suffix));
       }),
     exportJson: () =>

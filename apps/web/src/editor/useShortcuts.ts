@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { dragBox, snapBox, type Box } from '@/lib/box';
 import { patchUi } from './editorStore';
-import { useEditor, type Editor } from './EditorContext';
+import { selectCanEdit, useEditor, type Editor } from './EditorContext';
 
 const ARROWS: Record<string, { x: number; y: number }> = {
   ArrowLeft: { x: -1, y: 0 },
@@ -51,7 +51,7 @@ export function useShortcuts(): void {
     const { stores, actions } = editor;
     const nudge = createNudger(editor);
     function onKeyDown(event: KeyboardEvent) {
-      if (isTyping(event.target) || event.altKey) return;
+      if (isTyping(event.target) || event.altKey || !selectCanEdit(stores.scene.getState())) return;
       const mod = event.ctrlKey || event.metaKey;
       const key = event.key;
       const selectedId = stores.ui.getState().selectedId;

@@ -23,14 +23,10 @@ export function Gallery() {
         <ImportButton />
       </section>
       <section aria-labelledby="scenes-heading" aria-busy={scenes.fetching}>
-        <h2 id="scenes-heading">
-          Your scenes {scenes.data && <span className="count">({scenes.data.scenes.totalCount})</span>}
-        </h2>
+        <h2 id="scenes-heading">Your scenes {scenes.data && <span className="count">({scenes.data.scenes.totalCount})</span>}</h2>
         {scenes.error && <ErrorNotice error={toUserError(scenes.error)} />}
         {!scenes.data && !scenes.error && <p className="status">Loading scenes…</p>}
-        {scenes.data && nodes.length === 0 && (
-          <p className="status empty">No scenes yet. Give one a title above and start painting.</p>
-        )}
+        {scenes.data && nodes.length === 0 && <p className="status empty">No scenes yet. Give one a title above and start painting.</p>}
         <ul className="scene-grid">
           {nodes.map((scene) => (
             <SceneCard key={scene.id} scene={scene} />

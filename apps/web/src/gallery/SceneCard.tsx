@@ -42,7 +42,9 @@ export function SceneCard({ scene }: { scene: SceneCardFragment }) {
       )}
       <p className="scene-card-meta">
         {layers} {layers === 1 ? 'object' : 'objects'} · {new Date(scene.updatedAt).toLocaleString()}
-        {scene.renderState !== 'DONE' && <span className={`pill pill-${scene.renderState.toLowerCase()}`}>{scene.renderState.toLowerCase()}</span>}
+        {scene.renderState !== 'DONE' && (
+          <span className={`pill pill-${scene.renderState.toLowerCase()}`}>{scene.renderState.toLowerCase()}</span>
+        )}
       </p>
       <div className="scene-card-actions">
         <button type="button" onClick={() => setRenaming(true)} disabled={renaming}>

@@ -10,6 +10,10 @@ async function retryWait(retries: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+function closeCode(event: unknown): number | null {
+  return event && typeof event === 'object' && 'code' in event && typeof event.code === 'number' ? event.code : null;
+}
+
 /** The graphql-ws client; it reports its state to {@link connectionStore}. */
 export function createStrataWsClient(): WsClient {
   let everConnected = false;
@@ -25,7 +29,8 @@ export function createStrataWsClient(): WsClient {
         everConnected = true;
         connectionStore.setState('live');
       },
-      closed: () => connectionStore.setState(everConnected ? 'reconnecting' : 'connecting'),
+      // 1000 is the client closing an unused socket (no scene open); anything else is a drop.
+      closed: (event) => connectionStore.setState(everConnected && closeCode(event) !== 1000 ? 'reconnecting' : 'connecting'),
     },
   });
   exposeTestHook(client);

@@ -12,6 +12,10 @@ export function downloadBlob(blob: Blob, name: string): void {
 
 /** A file name made of a title: lower case, dashes, no odd characters. */
 export function fileName(title: string, suffix: string): string {
-  const base = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'scene';
+  const base =
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'scene';
   return `${base}${suffix}`;
 }

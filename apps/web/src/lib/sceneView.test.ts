@@ -96,7 +96,16 @@ test('an edit repaints step by step: the live canvas follows each new frame, unt
   assert.equal(view.liveFrame?.id, 'g2');
   assert.equal(view.scene.layers[1]?.renderState, 'DONE');
   assert.equal(view.scene.layers[0], untouched);
-  view = applyEvent(view, { __typename: 'RenderCompleted', ...base, seq: 14, revision: 4, renderedSteps: 1, cachedSteps: 2, durationMs: 5, frame: frame(2, 'g2') });
+  view = applyEvent(view, {
+    __typename: 'RenderCompleted',
+    ...base,
+    seq: 14,
+    revision: 4,
+    renderedSteps: 1,
+    cachedSteps: 2,
+    durationMs: 5,
+    frame: frame(2, 'g2'),
+  });
   assert.equal(view.scene.renderState, 'DONE');
   assert.equal(view.range, null);
 });
@@ -121,7 +130,16 @@ test('a snapshot older than the stream is ignored; a newer one replaces the scen
 test('a failed step is marked and reported with its code', () => {
   let view = createSceneView(scene({ revision: 4, renderState: 'RENDERING' }));
   view = applyEvent(view, started(11, 4, 1, 2));
-  view = applyEvent(view, { __typename: 'RenderFailed', ...base, seq: 12, revision: 4, step: 1, layerId: 'L0', code: 'RENDER_FAILED', message: 'x' });
+  view = applyEvent(view, {
+    __typename: 'RenderFailed',
+    ...base,
+    seq: 12,
+    revision: 4,
+    step: 1,
+    layerId: 'L0',
+    code: 'RENDER_FAILED',
+    message: 'x',
+  });
   assert.equal(view.scene.layers[0]?.renderState, 'FAILED');
   assert.deepEqual(view.failure, { code: 'RENDER_FAILED', step: 1 });
 });

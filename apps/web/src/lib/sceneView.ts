@@ -89,12 +89,7 @@ export function applySnapshot(view: SceneView, scene: SceneFieldsFragment, seq =
 }
 
 /** Set the state (and, when painted, the frame) of one step; other steps keep their objects. */
-function updateStep(
-  scene: SceneFieldsFragment,
-  step: number,
-  renderState: RenderState,
-  frame?: FrameFieldsFragment,
-): SceneFieldsFragment {
+function updateStep(scene: SceneFieldsFragment, step: number, renderState: RenderState, frame?: FrameFieldsFragment): SceneFieldsFragment {
   if (step === 0) {
     return { ...scene, background: { ...scene.background, renderState, frame: frame ?? scene.background.frame } };
   }

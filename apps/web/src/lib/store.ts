@@ -30,11 +30,7 @@ export function createStore<T>(initial: T): Store<T> {
  * so a streamed frame re-renders the row and the canvas it touches, not the editor.
  * `selector` should be stable (module-level or `useCallback`).
  */
-export function useStoreSelector<T, S>(
-  store: Store<T>,
-  selector: (state: T) => S,
-  isEqual: (a: S, b: S) => boolean = Object.is,
-): S {
+export function useStoreSelector<T, S>(store: Store<T>, selector: (state: T) => S, isEqual: (a: S, b: S) => boolean = Object.is): S {
   const cache = useRef<{ state: T; selector: (state: T) => S; value: S } | null>(null);
   const getSnapshot = useCallback((): S => {
     const state = store.getState();
