@@ -5,6 +5,7 @@ import { ImportButton } from '@/components/ImportButton';
 import type { SceneView } from '@/lib/sceneView';
 import { ConnectionBanner } from './ConnectionBanner';
 import { useCanEdit, useEditor, useSceneView } from './EditorContext';
+import { ShareControl } from './ShareControl';
 import { TitleEditor } from './TitleEditor';
 import { EXPORT_SCALE, useExports } from './useExports';
 
@@ -47,6 +48,7 @@ export function Toolbar() {
         </button>
         <ImportButton />
       </span>
+      <ShareControl />
       <ConnectionBanner />
     </div>
   );

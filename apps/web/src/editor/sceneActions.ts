@@ -9,6 +9,7 @@ import {
   RerollObjectDocument,
   SetBackgroundDocument,
   SetLayerVisibilityDocument,
+  SetVisibilityDocument,
   UndoDocument,
   UpdateObjectDocument,
   type AddObjectInput,
@@ -17,6 +18,7 @@ import {
   type SceneFieldsFragment,
   type ShapeInput,
   type UpdateObjectInput,
+  type Visibility,
 } from '@strata/schema/client';
 import { ClientErrorCode, toUserError, userError, type UserError } from '@/lib/errors';
 import { applySnapshot } from '@/lib/sceneView';
@@ -134,6 +136,12 @@ export function createSceneActions(client: Client, stores: EditorStores) {
         () => ({ sceneId, title }),
         (d) => d.renameScene,
         options,
+      ),
+    setVisibility: (visibility: Visibility) =>
+      edit(
+        SetVisibilityDocument,
+        () => ({ sceneId, visibility }),
+        (d) => d.setVisibility,
       ),
     rerender: () =>
       edit(

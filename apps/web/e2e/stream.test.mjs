@@ -1,8 +1,8 @@
 /**
- * A dropped connection loses no frame: the WebSocket is cut (and kept down) while a render streams,
+ * The live stream. A dropped connection loses no frame: the WebSocket is cut (and kept down) while a render streams,
  * the editor says it is reconnecting, and once the socket is back it resumes from the last `seq` it saw:
  * every event arrives exactly once, every step of the new revision is painted, and the canvas ends on
- * the scene's final frame.
+ * the scene's final frame. And someone else watching a shared scene sees it build live, read-only.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -98,3 +98,26 @@ test('after a dropped WebSocket the stream resumes without missing a frame', asy
 function range(from, to) {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
+
+test('someone watching a shared scene sees every edit paint live, and cannot edit', async () => {
+  const { page, browser } = session;
+  await page.getByLabel('Visibility').selectOption('LINK');
+  await page.locator('.connection[data-state="live"]').waitFor();
+  const watcherContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: session.url });
+  const watcher = await watcherContext.newPage();
+  await watcher.goto(page.url());
+  const before = await waitForSettledCanvas(watcher);
+  assert.equal(changedPixels(await readCanvas(page), before).length, 0, 'the watcher sees the same canvas');
+  await watcher.getByText('You are watching this scene').waitFor();
+  assert.equal(await watcher.getByRole('region', { name: 'Add an object' }).count(), 0);
+  assert.equal(await watcher.getByRole('button', { name: /^Delete / }).count(), 0);
+
+  const painted = await placeObject(page, 'rock', { x: 0.4, y: 0.75, w: 0.2, h: 0.2 }, (await readCanvas(page)).frame);
+  const seen = await waitForSettledCanvas(watcher, before.frame);
+  assert.equal(changedPixels(painted, seen).length, 0, "the watcher's canvas ends on the owner's");
+  assert.equal((await layerOrder(watcher)).length, 3);
+  const revision = (await receivedEvents(watcher)).findLast((e) => e.type === 'RenderStarted').revision;
+  const steps = (await receivedEvents(watcher)).filter((e) => e.type === 'FrameRendered' && e.revision === revision).map((e) => e.step);
+  assert.deepEqual(steps, [3], 'the watcher received the new step as it was painted');
+  await watcherContext.close();
+});
