@@ -25,6 +25,7 @@ export interface Canvas {
  */
 export class Painter {
   private readonly shapes = new Lru<string, Mask>(512);
+  private readonly shaping = new Map<string, Promise<Mask>>();
   private readonly drawn = new Lru<string, Mask>(128);
 
   constructor(
@@ -67,8 +68,18 @@ export class Painter {
     return result.image!;
   }
 
+  /**
+   * Start the shape masks of these objects ahead of need, at low priority: they do not depend on
+   * the canvas, so they run on an otherwise idle worker while earlier steps paint.
+   */
+  prefetchShapes(sceneId: string, objects: ObjectData[], isStale: () => boolean): void {
+    for (const object of objects) {
+      if (object.shape.kind === 'GENERATED') this.shapeMask(sceneId, object, isStale, true).catch(() => undefined);
+    }
+  }
+
   /** The object-centred mask of an object's shape (before fitting into its box). */
-  async shapeMask(sceneId: string, object: ObjectData, isStale: () => boolean = () => false): Promise<Mask> {
+  async shapeMask(sceneId: string, object: ObjectData, isStale: () => boolean = () => false, prefetch = false): Promise<Mask> {
     const { shape } = object;
     if (shape.kind === 'PRESET') {
       const mask = presetMask(shape.preset, this.model.shapeResolution * 2);
@@ -79,15 +90,30 @@ export class Painter {
     const key = `${object.category}|${shape.seed}`;
     const cached = this.shapes.get(key);
     if (cached) return cached;
+    const running = this.shaping.get(key);
+    if (running) {
+      try {
+        return await running;
+      } catch {
+        // The prefetch was dropped as stale: ask again for this step.
+      }
+    }
+    const request = this.generateShape(sceneId, object.category, shape.seed, key, isStale, prefetch).finally(() => this.shaping.delete(key));
+    this.shaping.set(key, request);
+    return request;
+  }
+
+  private async generateShape(sceneId: string, category: string, seed: number, key: string, isStale: () => boolean, prefetch: boolean): Promise<Mask> {
     const M = this.model.shapeResolution;
     const result = await this.scheduler.submit({
       sceneId,
       model: 'shape',
       encode: false,
       isStale,
+      prefetch,
       feeds: {
-        category: { data: oneHot(categoryIndex(this.model, object.category), this.model.categories.length), dims: [1, this.model.categories.length] },
-        z: { data: normalNoise(shape.seed, this.model.noise.shape, STREAM.shape), dims: [1, this.model.noise.shape] },
+        category: { data: oneHot(categoryIndex(this.model, category), this.model.categories.length), dims: [1, this.model.categories.length] },
+        z: { data: normalNoise(seed, this.model.noise.shape, STREAM.shape), dims: [1, this.model.noise.shape] },
       },
     });
     const mask: Mask = { width: M, height: M, data: Float32Array.from(result.outputs['mask']!.data) };

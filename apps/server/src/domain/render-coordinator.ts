@@ -91,6 +91,12 @@ export class RenderCoordinator {
     const job = this.jobs.get(scene.id);
     const now = this.deps.clock.now();
     if (job) Object.assign(job, { revision: scene.revision, scene, keys, startedAt: now, rendered: 0, cached: 0 });
+    if (fromStep < keys.length) {
+      // Layer j is painted at step j + 1: prefetch the shapes of the layers still to paint.
+      const wanted = scene.layers.filter((l, j) => j + 1 >= fromStep && l.visible && !this.deps.store.frameForKey(keys[j + 1]!));
+      const stale = () => this.closed || this.jobs.get(scene.id)?.revision !== scene.revision;
+      this.deps.painter.prefetchShapes(scene.id, wanted.map((l) => l.object), stale);
+    }
     if (fromStep < keys.length) this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
     if (job) return;
     if (fromStep >= keys.length) {

@@ -84,6 +84,20 @@ describe('RenderScheduler', () => {
     ]);
   });
 
+  it('serves prefetches only when no needed step waits', async () => {
+    const engine = new ManualEngine(1);
+    const scheduler = new RenderScheduler(engine, { batching: false, maxBatch: 1, maxWaitMs: 0 });
+    const results = [
+      scheduler.submit(step(1)),
+      scheduler.submit(step(2, { model: 'shape', prefetch: true })),
+      scheduler.submit(step(3, { model: 'shape', prefetch: true })),
+      scheduler.submit(step(4)),
+    ];
+    for (let i = 0; i < 4; i++) await engine.finishOne();
+    await Promise.all(results);
+    expect(engine.batches.map((b) => b.scenes[0])).toEqual([1, 4, 2, 3]);
+  });
+
   it('keeps at most one batch in flight per worker', async () => {
     const engine = new ManualEngine(2);
     const scheduler = new RenderScheduler(engine, { batching: false, maxBatch: 1, maxWaitMs: 0 });

@@ -16,6 +16,8 @@ export interface StepRequest {
   encode: boolean;
   /** Checked just before the step is dispatched: true drops it. */
   isStale?: () => boolean;
+  /** Work done ahead of need (shape masks of later layers): runs only when no other step waits. */
+  prefetch?: boolean;
 }
 
 export interface StepResult {
@@ -99,7 +101,7 @@ export class RenderScheduler {
       this.dropStale();
       const oldest = this.oldest();
       if (!oldest) return;
-      const batch = this.collect(oldest.request.model);
+      const batch = this.collect(oldest);
       if (this.options.batching && batch.length < this.options.maxBatch) {
         const waited = performance.now() - oldest.enqueuedAt;
         if (waited < this.options.maxWaitMs) {
@@ -148,27 +150,41 @@ export class RenderScheduler {
       });
   }
 
+  /** The next step to serve: needed steps first, prefetches only when nothing else waits. */
   private oldest(): Pending | null {
-    return this.servingOrder()[0]?.[0] ?? null;
+    const order = this.servingOrder();
+    for (const queue of order) {
+      const needed = queue.find((p) => !p.request.prefetch);
+      if (needed) return needed;
+    }
+    return order[0]?.[0] ?? null;
   }
 
-  /** Take up to maxBatch steps of one model, one per scene per round, in serving order. */
-  private collect(model: StepRequest['model']): Pending[] {
+  /** Take up to maxBatch steps like `first` (same model and priority), one per scene per round, in serving order. */
+  private collect(first: Pending): Pending[] {
+    const { model, prefetch = false } = first.request;
     const limit = this.options.batching ? this.options.maxBatch : 1;
-    const batch: Pending[] = [];
+    const batch: Pending[] = [first];
+    this.remove(first);
     const order = this.servingOrder();
     let progress = true;
     while (batch.length < limit && progress) {
       progress = false;
       for (const queue of order) {
         if (batch.length >= limit) break;
-        const index = queue.findIndex((p) => p.request.model === model);
+        const index = queue.findIndex((p) => p.request.model === model && (p.request.prefetch ?? false) === prefetch);
         if (index < 0) continue;
         batch.push(queue.splice(index, 1)[0]!);
         progress = true;
       }
     }
     return batch;
+  }
+
+  private remove(p: Pending): void {
+    const queue = this.queues.get(p.request.sceneId);
+    const index = queue?.indexOf(p) ?? -1;
+    if (index >= 0) queue!.splice(index, 1);
   }
 
   private putBack(batch: Pending[]): void {
