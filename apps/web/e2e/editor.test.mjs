@@ -62,13 +62,12 @@ describe('the editor', () => {
   test('adds three objects, and the canvas changes inside each new box only', async () => {
     let before = canvases.background;
     const placed = [];
-    for (const [category, box, shot] of [
-      ['tree', TREE, null],
-      ['house', HOUSE, 'editor-mid-build.png'],
-      ['rock', ROCK, null],
+    for (const [category, box] of [
+      ['tree', TREE],
+      ['house', HOUSE],
+      ['rock', ROCK],
     ]) {
       const next = await placeObject(page, category, box, before.frame);
-      if (shot) await page.screenshot({ path: `${ARTIFACTS}${shot}` });
       const changed = changedPixels(before, next);
       assert.ok(changed.length > 20, `${category}: ${changed.length} pixels changed`);
       const stray = changed.filter((i) => !insideAny(i, [box]));
@@ -246,6 +245,31 @@ describe('the editor', () => {
     await expectChange('a new background style', () =>
       page.getByRole('region', { name: 'Background' }).getByLabel('Style').selectOption('dusk'),
     );
+  });
+
+  test('the canvas builds up frame by frame, with the layer being painted marked', async () => {
+    const { proxy } = session;
+    const before = await readCanvas(page);
+    await page.evaluate(() => {
+      const canvas = document.querySelector('[data-testid="scene-canvas"]');
+      window.__drawn = [];
+      new MutationObserver(() => window.__drawn.push(canvas.getAttribute('data-frame'))).observe(canvas, {
+        attributeFilter: ['data-frame'],
+      });
+    });
+    proxy.slowWebSockets(250); // each streamed event takes a quarter of a second to arrive
+    try {
+      await page.getByRole('button', { name: 'Reroll background' }).click();
+      await page.locator('.render-progress', { hasText: '(2 of 4 done)' }).waitFor();
+      assert.equal(await page.locator('.layer-row[data-state="RENDERING"]').count(), 1, 'one layer is being painted');
+      assert.equal(await page.locator('.layer-row[data-state="RENDERING"] progress').count(), 1, 'with its own progress bar');
+      await page.screenshot({ path: `${ARTIFACTS}editor-mid-build.png` });
+      await waitForSettledCanvas(page, before.frame, 30_000);
+    } finally {
+      proxy.slowWebSockets(0);
+    }
+    const drawn = await page.evaluate(() => window.__drawn);
+    assert.equal(new Set(drawn).size, 4, `x0..x3 of the new background were each drawn as they arrived: ${drawn.join(' ')}`);
   });
 
   test('exports the scene as JSON and imports it as a new, identical scene', async () => {

@@ -1,7 +1,9 @@
 /**
  * A TCP proxy between the browser and the stack, so a test can cut the WebSocket like a real network
  * would: `dropWebSockets()` destroys every open WebSocket connection, and while `blockWebSockets(true)`
- * new WebSocket handshakes are refused. Plain HTTP (queries, mutations, frames) passes untouched.
+ * new WebSocket handshakes are refused. `slowWebSockets(ms)` holds each chunk the server sends over a
+ * WebSocket for `ms`, so a render that takes milliseconds can be watched (and photographed) step by step.
+ * Plain HTTP (queries, mutations, frames) passes untouched.
  */
 import net from 'node:net';
 
@@ -11,6 +13,7 @@ const isWebSocketHandshake = (head) => /^upgrade:\s*websocket\s*$/im.test(head);
 export async function startProxy(targetPort) {
   const connections = new Set();
   let blocked = false;
+  let delayMs = 0;
 
   const server = net.createServer((client) => {
     let head = Buffer.alloc(0);
@@ -34,7 +37,12 @@ export async function startProxy(targetPort) {
       client.on('close', close);
       upstream.write(head);
       client.pipe(upstream);
-      upstream.pipe(client);
+      if (!webSocket) return upstream.pipe(client);
+      let last = Promise.resolve();
+      upstream.on('data', (chunk) => {
+        const wait = delayMs;
+        last = last.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => client.writable && client.write(chunk));
+      });
     };
     client.on('data', onData);
   });
@@ -53,6 +61,10 @@ export async function startProxy(targetPort) {
         dropped++;
       }
       return dropped;
+    },
+    /** Hold every chunk the server sends over a WebSocket for `ms` (0: pass at once). */
+    slowWebSockets(ms) {
+      delayMs = ms;
     },
     /** Refuse (true) or allow (false) new WebSocket handshakes. */
     blockWebSockets(value) {

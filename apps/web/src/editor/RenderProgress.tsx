@@ -13,14 +13,14 @@ type Progress =
 function selectProgress({ scene, range, failure }: SceneView): Progress {
   const top = scene.layers.length;
   if (failure) return { kind: 'failed', ...failure };
-  if (scene.renderState === 'DONE') return { kind: 'done', steps: top + 1 };
   const steps = Array.from({ length: top + 1 }, (_, step) => step);
-  const firstStale = steps.find((step) => stateAtStep(scene, step) !== 'DONE') ?? top;
-  const from = range?.from ?? firstStale;
+  const current = steps.find((step) => stateAtStep(scene, step) !== 'DONE');
+  // Every step painted counts as done even before RenderCompleted arrives.
+  if (scene.renderState === 'DONE' || current === undefined) return { kind: 'done', steps: top + 1 };
+  const from = Math.min(range?.from ?? current, current);
   const to = range?.to ?? top;
   const inRange = steps.filter((step) => step >= from && step <= to);
   const painted = inRange.filter((step) => stateAtStep(scene, step) === 'DONE').length;
-  const current = inRange.find((step) => stateAtStep(scene, step) !== 'DONE') ?? to;
   return { kind: 'rendering', painted, total: inRange.length, current };
 }
 

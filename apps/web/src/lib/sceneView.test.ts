@@ -90,6 +90,7 @@ test('an edit repaints step by step: the live canvas follows each new frame, unt
   assert.equal(view.scene.layers[0], untouched, 'the unchanged layer object is reused');
   assert.equal(view.scene.layers[1]?.frame?.id, 'f2', 'a layer being repainted keeps its previous canvas meanwhile');
   assert.equal(view.liveFrame?.id, 'f2', 'the canvas keeps showing what it showed');
+  assert.deepEqual(view.range, { from: 2, to: 2 }, 'the stale steps are the render to come');
   view = applyEvent(view, started(12, 4, 2, 2));
   assert.equal(view.scene.layers[1]?.renderState, 'RENDERING');
   view = applyEvent(view, painted(13, 4, 2, 'g2'));

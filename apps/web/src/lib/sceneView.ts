@@ -46,9 +46,18 @@ function settledFrame(scene: SceneFieldsFragment): FrameFieldsFragment | null {
   return frame;
 }
 
+/** The steps a render of `scene` still has to paint, as far as its step states tell. */
+function staleRange(scene: SceneFieldsFragment): SceneView['range'] {
+  if (scene.renderState === 'DONE') return null;
+  for (let step = 0; step <= scene.layers.length; step++) {
+    if (stateAtStep(scene, step) !== 'DONE') return { from: step, to: scene.layers.length };
+  }
+  return null;
+}
+
 /** The view of a freshly loaded scene. */
 export function createSceneView(scene: SceneFieldsFragment): SceneView {
-  return { scene, seq: scene.lastSeq, liveFrame: settledFrame(scene), range: null, failure: null, deleted: false };
+  return { scene, seq: scene.lastSeq, liveFrame: settledFrame(scene), range: staleRange(scene), failure: null, deleted: false };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -83,7 +92,8 @@ export function applySnapshot(view: SceneView, scene: SceneFieldsFragment, seq =
     scene: shared,
     seq,
     liveFrame: scene.renderState === 'DONE' ? settledFrame(shared) : (view.liveFrame ?? settledFrame(shared)),
-    range: sameRevision ? view.range : null,
+    // A render's range comes with RenderStarted; a snapshot taken after it (a mutation's answer) implies it.
+    range: sameRevision ? view.range : staleRange(shared),
     failure: sameRevision ? view.failure : null,
   };
 }
