@@ -2,7 +2,6 @@
 
 import { useId, useState } from 'react';
 import type { ShapeKind } from '@strata/schema/client';
-import { assetUrl } from '@/lib/endpoints';
 import { DrawPad } from './DrawPad';
 import type { ShapeChoice } from './editorStore';
 import { useEditor } from './EditorContext';
@@ -62,7 +61,7 @@ export function ShapePicker({ kind, preset, onChange, onReroll }: ShapePickerPro
               aria-pressed={kind === 'PRESET' && preset === p.id}
               onClick={() => onChange({ kind: 'PRESET', preset: p.id })}
             >
-              <img src={assetUrl(p.url)} alt="" width={32} height={32} />
+              <img src={p.url} alt="" width={32} height={32} />
               <span>{p.label}</span>
             </button>
           ))}

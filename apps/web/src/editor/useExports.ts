@@ -3,7 +3,6 @@
 import { useClient } from 'urql';
 import { SceneDocumentDocument, type FrameFieldsFragment } from '@strata/schema/client';
 import { downloadBlob, fileName } from '@/lib/download';
-import { assetUrl } from '@/lib/endpoints';
 import { toUserError, userError } from '@/lib/errors';
 import { loadImage, scaledPng } from '@/lib/images';
 import { frameAtStep } from '@/lib/sceneView';
@@ -39,7 +38,7 @@ export function useExports() {
         if (!frame) return;
         const suffix = scale === 1 ? '.png' : `@${scale}x.png`;
         // Native size: the server's own bytes. Scaled: nearest-neighbour, so pixels stay crisp.
-        const blob = scale === 1 ? await (await fetch(assetUrl(frame.url))).blob() : await scaledPng(await loadImage(frame.url), scale);
+        const blob = scale === 1 ? await (await fetch(frame.url)).blob() : await scaledPng(await loadImage(frame.url), scale);
         downloadBlob(blob, fileName(title, suffix));
       }),
     exportJson: () =>

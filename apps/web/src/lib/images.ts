@@ -1,5 +1,3 @@
-import { assetUrl } from './endpoints';
-
 const cache = new Map<string, Promise<HTMLImageElement>>();
 
 /** Load an image once per URL (frame URLs are content-addressed and never change). */
@@ -14,7 +12,7 @@ export function loadImage(url: string): Promise<HTMLImageElement> {
         cache.delete(url);
         reject(new Error(`could not load ${url}`));
       };
-      image.src = assetUrl(url);
+      image.src = url;
     });
     cache.set(url, pending);
   }
