@@ -19,7 +19,8 @@ export function Stage() {
         ref={overlay}
         className="stage-overlay"
         tabIndex={0}
-        role="application"
+        role="group"
+        aria-roledescription="canvas"
         aria-label="Canvas. Drag on an empty area to place an object; drag the selected box to move it, its corners to resize it. Arrow keys move the selected object."
         data-testid="stage"
         {...(canEdit ? handlers : {})}
