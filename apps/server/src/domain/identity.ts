@@ -15,8 +15,6 @@ export interface Actor {
   user?: UserData | null;
 }
 
-export const ANONYMOUS: Actor = { id: null, user: null };
-
 /** What a caller needs to do. */
 export type Need = 'view' | 'edit' | 'own';
 

@@ -1,6 +1,6 @@
 import { ErrorCode } from '@strata/schema';
 import { badInput, DomainError, notFound } from './errors.js';
-import type { BoxData, LayerData, ObjectData, SceneData } from './types.js';
+import type { LayerData, ObjectData, SceneData } from './types.js';
 
 /** Next revision of a scene: every accepted edit goes through here. */
 export function bump(scene: SceneData, at: string): SceneData {
@@ -52,10 +52,6 @@ export function moveLayer(scene: SceneData, layerId: string, toIndex: number): S
 
 export function withObject(layer: LayerData, object: Partial<ObjectData>, revision: number): LayerData {
   return { ...layer, object: { ...layer.object, ...object }, revision };
-}
-
-export function sameBox(a: BoxData, b: BoxData): boolean {
-  return a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h;
 }
 
 /**
