@@ -107,6 +107,22 @@ describe('the editor', () => {
     canvases.moved = moved;
   });
 
+  test('dragging a corner handle resizes the box', async () => {
+    const form = page.getByRole('form', { name: 'Box in pixels' });
+    const width = Number(await form.getByLabel('Width').inputValue());
+    const height = Number(await form.getByLabel('Height').inputValue());
+    const handle = await page.locator('[data-testid="selected-box"] [data-handle="se"]').boundingBox();
+    const stage = await page.getByTestId('stage').boundingBox();
+    const pixel = stage.width / RES;
+    await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(handle.x + handle.width / 2 - 4 * pixel, handle.y + handle.height / 2 - 2 * pixel, { steps: 4 });
+    await page.mouse.up();
+    canvases.moved = await waitForSettledCanvas(page, canvases.moved.frame);
+    assert.equal(Number(await form.getByLabel('Width').inputValue()), width - 4);
+    assert.equal(Number(await form.getByLabel('Height').inputValue()), height - 2);
+  });
+
   test('reorders layers by dragging, then undoes and redoes with the keyboard and the button', async () => {
     const order = await layerOrder(page); // rock, house, tree
     const [rockId, , treeId] = order;

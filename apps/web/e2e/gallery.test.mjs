@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { ERROR_SENTENCES } from '@strata/schema/client';
 import { ARTIFACTS } from './support/browser.mjs';
 import { createScene, openSession, placeObject } from './support/editor.mjs';
 
@@ -74,4 +75,13 @@ test('the editor fits a narrow window without sideways scrolling', async () => {
   const stage = await page.getByTestId('stage').boundingBox();
   assert.ok(stage.width > 300 && stage.x >= 0 && stage.x + stage.width <= 390, JSON.stringify(stage));
   await page.screenshot({ path: `${ARTIFACTS}editor-narrow.png`, fullPage: true });
+});
+
+test('a scene that does not exist says so and links back', async () => {
+  const { page } = session;
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${session.url}/scenes/00000000-0000-0000-0000-000000000000`);
+  await page.getByRole('alert').filter({ hasText: ERROR_SENTENCES.NOT_FOUND }).waitFor();
+  await page.getByRole('link', { name: 'Back to your scenes' }).click();
+  await page.getByRole('heading', { name: /Your scenes/ }).waitFor();
 });
