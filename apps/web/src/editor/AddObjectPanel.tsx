@@ -4,7 +4,7 @@ import { snapBox } from '@/lib/box';
 import { patchUi, type EditorUi } from './editorStore';
 import { useEditor, useUi } from './EditorContext';
 import { ShapePicker } from './ShapePicker';
-import { placeObject } from './useStageDrag';
+import { placeObject } from './placeObject';
 
 const selectNext = (ui: EditorUi) => ui.next;
 

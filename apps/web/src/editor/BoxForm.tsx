@@ -29,7 +29,8 @@ export function BoxForm({ layer, resolution }: { layer: LayerFieldsFragment; res
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const box = Object.fromEntries(FIELDS.map(({ key }) => [key, Number(values[key]) / resolution])) as unknown as Box;
+    const read = (key: keyof Box) => Number(values[key]) / resolution;
+    const box: Box = { x: read('x'), y: read('y'), w: read('w'), h: read('h') };
     setError(await actions.updateObject(layer.id, { box }, { quiet: true }));
   }
 

@@ -19,9 +19,9 @@ interface RecordedEvent {
 }
 
 function recordForTests(event: SceneEvent): void {
-  const hook = (window as unknown as { __strata?: { events?: RecordedEvent[] } }).__strata;
-  if (!hook || event.__typename === 'PresenceChanged') return;
-  const events = (hook.events ??= []);
+  if (event.__typename === 'PresenceChanged') return;
+  const scope = window as unknown as { __strata?: { events: RecordedEvent[] } };
+  const events = (scope.__strata ??= { events: [] }).events;
   const record: RecordedEvent = { seq: event.seq, type: event.__typename, revision: event.revision };
   if (event.__typename === 'FrameRendered' || event.__typename === 'RenderFailed') record.step = event.step;
   if (event.__typename === 'RenderStarted') Object.assign(record, { from: event.fromStep, to: event.toStep });

@@ -4,7 +4,7 @@ import { useRef, type PointerEvent, type RefObject } from 'react';
 import { boxFromCorners, containsPoint, dragBox, isDrawable, sameBox, snapBox, type Box, type BoxHandle, type Point } from '@/lib/box';
 import { patchUi } from './editorStore';
 import { useEditor, type Editor } from './EditorContext';
-import { toShapeInput } from './sceneActions';
+import { placeObject } from './placeObject';
 
 type Drag =
   | { kind: 'create'; start: Point; screen: Point }
@@ -23,17 +23,6 @@ function selectAt({ stores }: Editor, point: Point): void {
   const layers = stores.scene.getState().scene.layers;
   const hit = [...layers].reverse().find((l) => l.visible && containsPoint(l.object.box, point));
   patchUi(stores.ui, { selectedId: hit?.id ?? null });
-}
-
-/** Add an object in `box` with the chosen category and shape; select it once accepted. */
-export async function placeObject(editor: Editor, box: Box): Promise<void> {
-  const { stores, actions } = editor;
-  const { category, shape } = stores.ui.getState().next;
-  const before = new Set(stores.scene.getState().scene.layers.map((l) => l.id));
-  patchUi(stores.ui, { draft: { layerId: null, box } });
-  const error = await actions.addObject({ category, box, shape: toShapeInput(shape) });
-  const added = stores.scene.getState().scene.layers.find((l) => !before.has(l.id));
-  patchUi(stores.ui, { draft: null, ...(error || !added ? {} : { selectedId: added.id }) });
 }
 
 async function commitBox(editor: Editor, layerId: string, box: Box): Promise<void> {

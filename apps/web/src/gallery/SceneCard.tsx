@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import Link from 'next/link';
-import { useMutation } from 'urql';
+import { useMutation, type CombinedError } from 'urql';
 import { DeleteSceneDocument, DuplicateSceneDocument, type SceneCardFragment } from '@strata/schema/client';
 import { ErrorNotice } from '@/components/ErrorNotice';
 import { FrameImage } from '@/components/FrameImage';
@@ -22,7 +22,8 @@ export function SceneCard({ scene }: { scene: SceneCardFragment }) {
   const href = `/scenes/${encodeURIComponent(scene.id)}`;
   const layers = scene.layers.length;
 
-  async function run(result: Promise<{ error?: Parameters<typeof toUserError>[0] | undefined }>) {
+  /** Run a gallery action; a refusal shows on the card. */
+  async function run(result: Promise<{ error?: CombinedError | undefined }>) {
     setError(null);
     const { error } = await result;
     if (error) setError(toUserError(error));

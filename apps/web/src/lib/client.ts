@@ -33,13 +33,7 @@ export function createStrataWsClient(): WsClient {
       closed: (event) => connectionStore.setState(everConnected && closeCode(event) !== 1000 ? 'reconnecting' : 'connecting'),
     },
   });
-  exposeTestHook(client);
   return client;
-}
-
-/** Browser tests read the socket state and can terminate it (see e2e/). */
-function exposeTestHook(client: WsClient): void {
-  (window as unknown as { __strata?: unknown }).__strata = { terminateSocket: () => client.terminate() };
 }
 
 /**

@@ -1,9 +1,14 @@
+/** Decoded images kept: a long session streams thousands of frames; recent ones are what is shown. */
+const CACHE_SIZE = 256;
 const cache = new Map<string, Promise<HTMLImageElement>>();
 
 /** Load an image once per URL (frame URLs are content-addressed and never change). */
 export function loadImage(url: string): Promise<HTMLImageElement> {
   let pending = cache.get(url);
-  if (!pending) {
+  if (pending) {
+    cache.delete(url); // most recently used last
+    cache.set(url, pending);
+  } else {
     pending = new Promise<HTMLImageElement>((resolve, reject) => {
       const image = new Image();
       image.decoding = 'async';
@@ -15,6 +20,10 @@ export function loadImage(url: string): Promise<HTMLImageElement> {
       image.src = url;
     });
     cache.set(url, pending);
+    for (const oldest of cache.keys()) {
+      if (cache.size <= CACHE_SIZE) break;
+      cache.delete(oldest);
+    }
   }
   return pending;
 }
