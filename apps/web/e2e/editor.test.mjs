@@ -273,12 +273,20 @@ describe('the editor', () => {
         attributeFilter: ['data-frame'],
       });
     });
-    proxy.slowWebSockets(250); // each streamed event takes a quarter of a second to arrive
+    proxy.slowWebSockets(500); // each streamed event takes half a second to arrive
     try {
       await page.getByRole('button', { name: 'Reroll background' }).click();
-      await page.locator('.render-progress', { hasText: '(2 of 4 done)' }).waitFor();
-      assert.equal(await page.locator('.layer-row[data-state="RENDERING"]').count(), 1, 'one layer is being painted');
-      assert.equal(await page.locator('.layer-row[data-state="RENDERING"] progress').count(), 1, 'with its own progress bar');
+      // Read the page the moment the second step is on it (a locator's polling could miss that half second).
+      const midway = await page.waitForFunction(
+        () =>
+          document.querySelector('.render-progress')?.textContent?.includes('(2 of 4 done)') && {
+            painting: document.querySelectorAll('.layer-row[data-state="RENDERING"]').length,
+            bars: document.querySelectorAll('.layer-row[data-state="RENDERING"] progress').length,
+          },
+        null,
+        { polling: 'raf', timeout: 30_000 },
+      );
+      assert.deepEqual(await midway.jsonValue(), { painting: 1, bars: 1 }, 'one layer is being painted, with its own progress bar');
       await page.screenshot({ path: `${ARTIFACTS}editor-mid-build.png` });
       await waitForSettledCanvas(page, before.frame, 30_000);
     } finally {

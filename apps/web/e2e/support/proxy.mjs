@@ -1,7 +1,7 @@
 /**
  * A TCP proxy between the browser and the stack, so a test can cut the WebSocket like a real network
  * would: `dropWebSockets()` destroys every open WebSocket connection, and while `blockWebSockets(true)`
- * new WebSocket handshakes are refused. `slowWebSockets(ms)` holds each chunk the server sends over a
+ * new WebSocket handshakes are refused. `slowWebSockets(ms)` holds each frame the server sends over a
  * WebSocket for `ms`, so a render that takes milliseconds can be watched (and photographed) step by step.
  * Plain HTTP (queries, mutations, frames) passes untouched.
  */
@@ -9,6 +9,42 @@ import net from 'node:net';
 
 const HEADERS_END = '\r\n\r\n';
 const isWebSocketHandshake = (head) => /^upgrade:\s*websocket\s*$/im.test(head);
+
+/**
+ * Cut what a server sends on an upgraded connection into its pieces: the handshake response, then one
+ * WebSocket frame at a time (RFC 6455 framing; server frames are unmasked but masks are skipped anyway).
+ */
+function splitFrames(onPiece) {
+  let buffer = Buffer.alloc(0);
+  let handshakeDone = false;
+  return (chunk) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    if (!handshakeDone) {
+      const end = buffer.indexOf(HEADERS_END);
+      if (end < 0) return;
+      onPiece(buffer.subarray(0, end + HEADERS_END.length));
+      buffer = buffer.subarray(end + HEADERS_END.length);
+      handshakeDone = true;
+    }
+    while (buffer.length >= 2) {
+      let length = buffer[1] & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffer.length < 4) return;
+        length = buffer.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (buffer.length < 10) return;
+        length = Number(buffer.readBigUInt64BE(2));
+        offset = 10;
+      }
+      if (buffer[1] & 0x80) offset += 4;
+      if (buffer.length < offset + length) return;
+      onPiece(buffer.subarray(0, offset + length));
+      buffer = buffer.subarray(offset + length);
+    }
+  };
+}
 
 export async function startProxy(targetPort) {
   const connections = new Set();
@@ -38,11 +74,17 @@ export async function startProxy(targetPort) {
       upstream.write(head);
       client.pipe(upstream);
       if (!webSocket) return upstream.pipe(client);
+      // Delay per WebSocket frame, not per TCP chunk: one chunk may carry several events.
       let last = Promise.resolve();
-      upstream.on('data', (chunk) => {
-        const wait = delayMs;
-        last = last.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => client.writable && client.write(chunk));
-      });
+      upstream.on(
+        'data',
+        splitFrames((piece) => {
+          const wait = delayMs;
+          last = last
+            .then(() => (wait ? new Promise((resolve) => setTimeout(resolve, wait)) : null))
+            .then(() => client.writable && client.write(piece));
+        }),
+      );
     };
     client.on('data', onData);
   });
@@ -62,7 +104,7 @@ export async function startProxy(targetPort) {
       }
       return dropped;
     },
-    /** Hold every chunk the server sends over a WebSocket for `ms` (0: pass at once). */
+    /** Hold every frame the server sends over a WebSocket for `ms` (0: pass at once). */
     slowWebSockets(ms) {
       delayMs = ms;
     },
