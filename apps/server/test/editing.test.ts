@@ -104,10 +104,31 @@ describe('editing a scene', () => {
     await idle();
   });
 
-  it('says when there is nothing to redo', async () => {
-    expect((await server.gql(RedoDocument, { sceneId })).errors).toBeUndefined();
+  it('says when there is nothing to redo, and tells the caller beforehand', async () => {
+    const redo = (await server.gql(RedoDocument, { sceneId })).data!.redo;
+    expect(redo).toMatchObject({ canUndo: true, canRedo: false });
     const result = await server.gql(RedoDocument, { sceneId });
-    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'NOTHING_TO_REDO' });
+    const other = await server.newUser('Other');
+    expect(await other.gql(SceneDocument, { id: sceneId })).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+  });
+
+  it('answers a mutation with exactly the scene its events describe up to the answer\'s lastSeq', async () => {
+    await idle();
+    const s = await scene();
+    const sub = collect(server.ws(), SceneEventsDocument, { sceneId, after: s.lastSeq }, (items) => items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'));
+    const answer = (await server.gql(UpdateObjectDocument, { sceneId, layerId: s.layers[0]!.id, input: { appearanceSeed: 31337 } })).data!.updateObject;
+    const events = (await sub.done).map((i) => i.sceneEvents).filter((e) => e.seq <= answer.lastSeq && e.__typename !== 'PresenceChanged');
+    const changed = events.filter((e) => e.__typename === 'SceneChanged');
+    expect(changed).toHaveLength(1);
+    const snapshot = changed[0]!.__typename === 'SceneChanged' ? changed[0]!.scene : null;
+    // Events after the change and up to lastSeq are render progress: they change no spec and no frame yet.
+    expect(events.filter((e) => e.seq > changed[0]!.seq).every((e) => e.__typename === 'RenderStarted')).toBe(true);
+    const { canUndo: _u, canRedo: _r, ...fields } = answer;
+    // The answer may already show the first step RENDERING: that is what RenderStarted says.
+    const settled = JSON.parse(JSON.stringify({ ...fields, lastSeq: 0 }).replaceAll('"RENDERING"', '"PENDING"'));
+    expect(settled).toEqual(JSON.parse(JSON.stringify({ ...snapshot, lastSeq: 0 }).replaceAll('"RENDERING"', '"PENDING"')));
+    await idle();
   });
 
   it('exports a document that imports to the same pixels, and duplicates from the cache', async () => {

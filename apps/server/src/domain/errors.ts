@@ -10,6 +10,8 @@ export interface ErrorDetails {
   retryAfterMs?: number;
   /** For LIMIT_EXCEEDED: the limit. */
   limit?: number;
+  /** A finer, stable reason within a code (e.g. NOTHING_TO_UNDO under BAD_USER_INPUT). */
+  reason?: string;
 }
 
 /**

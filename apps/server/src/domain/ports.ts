@@ -57,6 +57,8 @@ export interface SceneStore {
   pushHistory(sceneId: string, entry: HistoryEntry): void;
   /** The actor's latest entry not undone (undo) or latest undone one (redo), and mark it. */
   takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): HistoryEntry | null;
+  /** Whether the actor has something to undo and to redo in the scene. */
+  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean };
   /** Put back an entry taken by `takeHistory` whose replay could not be applied. */
   restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void;
 

@@ -271,9 +271,9 @@ export class SceneService {
 
   private replay(actor: Actor, sceneId: string, direction: 'undo' | 'redo'): SceneData {
     const scene = this.get(actor, sceneId, 'sceneId', 'edit');
-    const actorId = actor.id ?? 'anonymous';
+    const actorId = actor.id!;
     const entry = this.deps.store.takeHistory(sceneId, actorId, direction);
-    if (!entry) throw new DomainError(ErrorCode.BAD_USER_INPUT, `nothing to ${direction}`, { field: 'sceneId' });
+    if (!entry) throw new DomainError(ErrorCode.BAD_USER_INPUT, `nothing to ${direction}`, { field: 'sceneId', reason: direction === 'undo' ? 'NOTHING_TO_UNDO' : 'NOTHING_TO_REDO' });
     try {
       const source = direction === 'undo' ? entry.before : entry.after;
       return this.edit(
@@ -342,7 +342,7 @@ export class SceneService {
     if (!stored) throw new DomainError(ErrorCode.CONFLICT, 'the scene changed while this edit was applied; retry', { field: 'sceneId' });
     if (change.history) {
       this.deps.store.pushHistory(next.id, {
-        actorId: actor.id ?? 'anonymous',
+        actorId: actor.id!,
         revision: next.revision,
         before: current,
         after: next,

@@ -25,6 +25,7 @@ function toShape(shape: ShapeData) {
 export interface SceneExtras {
   status: StepStatus[];
   myRole: Role | null;
+  history: () => { undo: boolean; redo: boolean };
   members: () => Member[];
   participants: () => Participant[];
   lastSeq: number;
@@ -73,6 +74,8 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
     createdAt: scene.createdAt,
     updatedAt: scene.updatedAt,
     myRole: extras.myRole,
+    canUndo: false,
+    canRedo: false,
     document: {},
     members: [],
     participants: [],
@@ -81,6 +84,8 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
   Object.defineProperty(mapped, 'document', { get: extras.document, enumerable: true });
   Object.defineProperty(mapped, 'members', { get: extras.members, enumerable: true });
   Object.defineProperty(mapped, 'participants', { get: extras.participants, enumerable: true });
+  Object.defineProperty(mapped, 'canUndo', { get: () => extras.history().undo, enumerable: true });
+  Object.defineProperty(mapped, 'canRedo', { get: () => extras.history().redo, enumerable: true });
   return mapped;
 }
 

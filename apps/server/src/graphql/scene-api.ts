@@ -86,6 +86,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       modelVersion: model.version,
       resolution: model.resolution,
       myRole: service.roleOf(actor, scene),
+      history: () => (actor.id ? deps.store.historyState(scene.id, actor.id) : { undo: false, redo: false }),
       members: () => members(scene),
       participants: () => deps.presence.list(scene.id).map(participant),
       document: () => service.exportDocument(scene),

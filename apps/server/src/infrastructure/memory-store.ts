@@ -99,6 +99,11 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     return clone(rest);
   }
 
+  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean } {
+    const mine = (this.history.get(sceneId) ?? []).filter((e) => e.actorId === actorId);
+    return { undo: mine.some((e) => !e.undone), redo: mine.some((e) => e.undone) };
+  }
+
   restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void {
     const found = (this.history.get(sceneId) ?? []).find((e) => e.id === entry.id);
     if (found) found.undone = direction !== 'undo';

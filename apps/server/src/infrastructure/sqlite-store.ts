@@ -150,6 +150,9 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
         'SELECT id, entry FROM history WHERE scene_id = ? AND actor_id = ? AND undone = 1 ORDER BY id ASC LIMIT 1',
       ),
       mark: db.prepare('UPDATE history SET undone = ? WHERE id = ?'),
+      historyState: db.prepare<[string, string], { undo: number; redo: number }>(
+        'SELECT COALESCE(SUM(undone = 0), 0) AS undo, COALESCE(SUM(undone = 1), 0) AS redo FROM history WHERE scene_id = ? AND actor_id = ?',
+      ),
       frame: db.prepare<[string], { frame_id: string }>('SELECT frame_id FROM render_index WHERE key = ?'),
       setFrame: db.prepare('INSERT OR REPLACE INTO render_index (key, frame_id) VALUES (?, ?)'),
     };
@@ -241,6 +244,11 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       this.stmt.mark.run(direction === 'undo' ? 1 : 0, row.id);
       return { ...(JSON.parse(row.entry) as HistoryEntry), id: row.id };
     })();
+  }
+
+  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean } {
+    const row = this.stmt.historyState.get(sceneId, actorId)!;
+    return { undo: row.undo > 0, redo: row.redo > 0 };
   }
 
   restoreHistory(_sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void {

@@ -161,6 +161,12 @@ export class Scene {
   @Field(() => Role, { nullable: true, description: "The caller's role (null for anonymous viewers of a public or link-shared scene)." })
   myRole?: Role | null;
 
+  @Field(() => Boolean, { description: "Whether the caller has an edit of their own to undo (as of this read; not recorded in events)." })
+  canUndo!: boolean;
+
+  @Field(() => Boolean, { description: 'Whether the caller has an undone edit to redo (as of this read; not recorded in events).' })
+  canRedo!: boolean;
+
   @Field(() => [Member], { description: 'The owner and the invited members.' })
   members!: Member[];
 
