@@ -2,6 +2,7 @@ import type { Metadata, Viewport } from 'next';
 import type { ReactNode } from 'react';
 import Link from 'next/link';
 import { Providers } from '@/components/Providers';
+import { UserMenu } from '@/components/UserMenu';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -18,13 +19,14 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         <a className="skip-link" href="#main">
           Skip to content
         </a>
-        <header className="app-header">
-          <Link href="/" className="brand">
-            strata
-          </Link>
-          <span className="tagline">layered scene painter</span>
-        </header>
         <Providers>
+          <header className="app-header">
+            <Link href="/" className="brand">
+              strata
+            </Link>
+            <span className="tagline">layered scene painter</span>
+            <UserMenu />
+          </header>
           <main id="main">{children}</main>
         </Providers>
       </body>

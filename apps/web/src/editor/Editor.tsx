@@ -25,7 +25,7 @@ export function Editor({ sceneId }: { sceneId: string }) {
       );
     case 'ready':
       return (
-        <EditorProvider key={load.scene.id} scene={load.scene} model={load.model}>
+        <EditorProvider key={load.scene.id} scene={load.scene} model={load.model} me={load.me}>
           <EditorLayout />
         </EditorProvider>
       );

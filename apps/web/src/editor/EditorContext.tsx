@@ -2,8 +2,9 @@
 
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react';
 import { useClient } from 'urql';
-import type { LayerFieldsFragment, SceneFieldsFragment } from '@strata/schema/client';
+import type { LayerFieldsFragment, SceneQuery, UserFieldsFragment } from '@strata/schema/client';
 import { useStoreSelector } from '@/lib/store';
+import type { PresenceState } from '@/lib/presence';
 import type { SceneView } from '@/lib/sceneView';
 import { createEditorStores, type EditorStores, type EditorUi, type ModelInfo } from './editorStore';
 import { createSceneActions, type SceneActions } from './sceneActions';
@@ -13,16 +14,29 @@ export interface Editor {
   stores: EditorStores;
   actions: SceneActions;
   model: ModelInfo;
+  /** Who you are (null when the API did not say). */
+  me: UserFieldsFragment | null;
 }
 
 const EditorContext = createContext<Editor | null>(null);
 
 /** Provide the stores and edits of one loaded scene. */
-export function EditorProvider({ scene, model, children }: { scene: SceneFieldsFragment; model: ModelInfo; children: ReactNode }) {
+export function EditorProvider({
+  scene,
+  model,
+  me,
+  children,
+}: {
+  scene: SceneQuery['scene'];
+  model: ModelInfo;
+  me: UserFieldsFragment | null;
+  children: ReactNode;
+}) {
   const client = useClient();
   const [editor] = useState<Editor>(() => {
-    const stores = createEditorStores(scene, model);
-    return { stores, model, actions: createSceneActions(client, stores) };
+    const { canUndo, canRedo, ...fields } = scene;
+    const stores = createEditorStores(fields, model, { history: { canUndo, canRedo }, meId: me?.id ?? null });
+    return { stores, model, me, actions: createSceneActions(client, stores) };
   });
   return <EditorContext.Provider value={editor}>{children}</EditorContext.Provider>;
 }
@@ -37,6 +51,11 @@ export function useEditor(): Editor {
 /** A slice of the scene view; pass a stable selector. */
 export function useSceneView<S>(selector: (view: SceneView) => S, isEqual?: (a: S, b: S) => boolean): S {
   return useStoreSelector(useEditor().stores.scene, selector, isEqual);
+}
+
+/** A slice of who is here; pass a stable selector. */
+export function usePresence<S>(selector: (state: PresenceState) => S, isEqual?: (a: S, b: S) => boolean): S {
+  return useStoreSelector(useEditor().stores.presence, selector, isEqual);
 }
 
 /** A slice of the editor's UI state; pass a stable selector. */

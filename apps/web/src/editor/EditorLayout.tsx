@@ -1,9 +1,11 @@
 'use client';
 
+import Link from 'next/link';
+import type { EditorUi } from './editorStore';
 import { AddObjectPanel } from './AddObjectPanel';
 import { BackgroundPanel } from './BackgroundPanel';
 import { EditorNotice } from './EditorNotice';
-import { useCanEdit } from './EditorContext';
+import { useCanEdit, useUi } from './EditorContext';
 import { Inspector } from './Inspector';
 import { LayersPanel } from './LayersPanel';
 import { RenderProgress } from './RenderProgress';
@@ -14,10 +16,14 @@ import { useSceneStream } from './useSceneStream';
 import { useShortcuts } from './useShortcuts';
 
 /** The workspace: toolbar on top, the canvas with its progress and timeline, the panels beside it. */
+const selectLostAccess = (ui: EditorUi) => ui.access === 'lost';
+
 export function EditorLayout() {
   useSceneStream();
   useShortcuts();
   const canEdit = useCanEdit();
+  const lost = useUi(selectLostAccess);
+  if (lost) return <NoAccess />;
   return (
     <div className="editor">
       <Toolbar />
@@ -35,6 +41,17 @@ export function EditorLayout() {
           {canEdit && <BackgroundPanel />}
         </aside>
       </div>
+    </div>
+  );
+}
+
+/** The stream ended with NOT_FOUND: the owner removed you, or made the scene private. */
+function NoAccess() {
+  return (
+    <div className="editor-failed no-access" role="alert" data-testid="no-access">
+      <h1>You no longer have access to this scene</h1>
+      <p>Its owner removed you or made it private. Ask them for a new invitation link to come back.</p>
+      <Link href="/">Back to your scenes</Link>
     </div>
   );
 }

@@ -4,14 +4,17 @@ import { useRef } from 'react';
 import { BoxOverlay } from './BoxOverlay';
 import { CanvasView } from './CanvasView';
 import { useCanEdit } from './EditorContext';
+import { RemotePresence } from './RemotePresence';
 import { StreamNotice } from './StreamNotice';
+import { usePresenceSender } from './usePresenceSender';
 import { useStageDrag } from './useStageDrag';
 
-/** The canvas with its interactive overlay of object boxes. */
+/** The canvas with its interactive overlay of object boxes, and the others' selections and pointers. */
 export function Stage() {
   const overlay = useRef<HTMLDivElement>(null);
   const handlers = useStageDrag(overlay);
   const canEdit = useCanEdit();
+  usePresenceSender(overlay);
   return (
     <div className="stage">
       <CanvasView />
@@ -26,6 +29,7 @@ export function Stage() {
         {...(canEdit ? handlers : {})}
       >
         <BoxOverlay />
+        <RemotePresence />
       </div>
       <StreamNotice />
     </div>

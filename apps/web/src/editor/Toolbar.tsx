@@ -4,19 +4,25 @@ import Link from 'next/link';
 import { ImportButton } from '@/components/ImportButton';
 import type { SceneView } from '@/lib/sceneView';
 import { ConnectionBanner } from './ConnectionBanner';
-import { useCanEdit, useEditor, useSceneView } from './EditorContext';
-import { ShareControl } from './ShareControl';
+import type { EditorUi } from './editorStore';
+import { useCanEdit, useEditor, useSceneView, useUi } from './EditorContext';
+import { Participants } from './Participants';
+import { ShareControl } from './ShareDialog';
 import { TitleEditor } from './TitleEditor';
 import { EXPORT_SCALE, useExports } from './useExports';
 
 const selectHasFrame = (view: SceneView) => view.liveFrame !== null;
+const selectCanUndo = (ui: EditorUi) => ui.history.canUndo;
+const selectCanRedo = (ui: EditorUi) => ui.history.canRedo;
 
-/** Title, undo and redo, exports and import, and the stream's state. */
+/** Title, undo and redo (your own edits), exports and import, who is here, sharing, and the stream's state. */
 export function Toolbar() {
   const { actions } = useEditor();
   const { exportPng, exportJson } = useExports();
   const hasFrame = useSceneView(selectHasFrame);
   const canEdit = useCanEdit();
+  const canUndo = useUi(selectCanUndo);
+  const canRedo = useUi(selectCanRedo);
   return (
     <div className="toolbar" role="toolbar" aria-label="Scene">
       <Link href="/" className="back-link">
@@ -24,12 +30,13 @@ export function Toolbar() {
       </Link>
       <TitleEditor canEdit={canEdit} />
       <span className="toolbar-group" hidden={!canEdit}>
-        <button type="button" onClick={() => void actions.undo()} aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">
+        <button type="button" onClick={() => void actions.undo()} disabled={!canUndo} aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">
           Undo
         </button>
         <button
           type="button"
           onClick={() => void actions.redo()}
+          disabled={!canRedo}
           aria-keyshortcuts="Control+Shift+Z Meta+Shift+Z Control+Y"
           title="Redo (Ctrl+Shift+Z)"
         >
@@ -48,6 +55,7 @@ export function Toolbar() {
         </button>
         <ImportButton />
       </span>
+      <Participants />
       <ShareControl />
       <ConnectionBanner />
     </div>

@@ -2,6 +2,7 @@ import type { ModelQuery, SceneFieldsFragment } from '@strata/schema/client';
 import type { Box } from '@/lib/box';
 import type { UserError } from '@/lib/errors';
 import { createStore, type Store } from '@/lib/store';
+import type { PresenceState } from '@/lib/presence';
 import { createSceneView, type SceneView } from '@/lib/sceneView';
 
 /** The generators' description: categories, styles, presets, resolution and limits. */
@@ -21,17 +22,30 @@ export interface EditorUi {
   notice: UserError | null;
   /** Category and shape of the next object placed on the canvas. */
   next: { category: string; shape: ShapeChoice };
+  /** Whether your own edits can be undone or redone (from the load and each edit's answer). */
+  history: { canUndo: boolean; canRedo: boolean };
+  /** `lost`: the stream ended with NOT_FOUND (removed from the scene, or it was made private). */
+  access: 'ok' | 'lost';
+  /** Bumped when the scene's members change (a SceneChanged of kind MEMBERS): the share dialog refetches. */
+  membersVersion: number;
 }
 
 /** The stores of one open scene. */
 export interface EditorStores {
   scene: Store<SceneView>;
   ui: Store<EditorUi>;
+  /** Who is here: updated by PresenceChanged events, many times a second while pointers move. */
+  presence: Store<PresenceState>;
 }
 
 /** Fresh stores for a loaded scene. */
-export function createEditorStores(scene: SceneFieldsFragment, model: ModelInfo): EditorStores {
+export function createEditorStores(
+  scene: SceneFieldsFragment,
+  model: ModelInfo,
+  extra: { history?: EditorUi['history']; meId?: string | null } = {},
+): EditorStores {
   return {
+    presence: createStore<PresenceState>({ participants: [], meId: extra.meId ?? null }),
     scene: createStore(createSceneView(scene)),
     ui: createStore<EditorUi>({
       selectedId: null,
@@ -39,6 +53,9 @@ export function createEditorStores(scene: SceneFieldsFragment, model: ModelInfo)
       draft: null,
       notice: null,
       next: { category: model.categories[0]?.id ?? '', shape: { kind: 'GENERATED' } },
+      history: extra.history ?? { canUndo: false, canRedo: false },
+      access: 'ok',
+      membersVersion: 0,
     }),
   };
 }

@@ -12,9 +12,11 @@ import {
   SetVisibilityDocument,
   UndoDocument,
   UpdateObjectDocument,
+  UpdatePresenceDocument,
   type AddObjectInput,
   type BackgroundInput,
   type RerollTarget,
+  type SceneEditStateFragment,
   type SceneFieldsFragment,
   type ShapeInput,
   type UpdateObjectInput,
@@ -33,6 +35,12 @@ export interface EditOptions {
   quiet?: boolean;
   /** Replace the error before it is shown (undo and redo say "nothing to undo" in their own words). */
   explain?: (error: UserError) => UserError;
+  /**
+   * The layer's revision when the gesture behind this edit began (a drag, a nudge). If someone else
+   * changed the layer since, the edit is sent on that older base and the server answers CONFLICT
+   * instead of letting it silently overwrite their change.
+   */
+  seen?: { layerId: string; revision: number };
 }
 
 /** The API refuses undo and redo with an empty history as BAD_USER_INPUT; say what that means here. */
@@ -60,23 +68,39 @@ export function toShapeInput(choice: ShapeChoice): ShapeInput {
 export function createSceneActions(client: Client, stores: EditorStores) {
   const sceneId = stores.scene.getState().scene.id;
   let queue: Promise<unknown> = Promise.resolve();
+  /** Scene revisions your own edits produced: a layer changed at one of them was changed by you. */
+  const own = new Set<number>();
+
+  /** The newest revision you have seen, unless someone else changed the layer since your gesture began. */
+  function baseFor(options: EditOptions): number {
+    const { scene } = stores.scene.getState();
+    const seen = options.seen;
+    if (!seen) return scene.revision;
+    const layer = scene.layers.find((l) => l.id === seen.layerId);
+    return layer && layer.revision > seen.revision && !own.has(layer.revision) ? seen.revision : scene.revision;
+  }
 
   function edit<Data, Variables extends AnyVariables>(
     document: TypedDocumentNode<Data, Variables>,
     variables: (baseRevision: number) => Variables,
-    pick: (data: Data) => SceneFieldsFragment,
+    pick: (data: Data) => SceneFieldsFragment & SceneEditStateFragment,
     options: EditOptions = {},
   ): Promise<EditResult> {
     const run = async (): Promise<EditResult> => {
-      const baseRevision = stores.scene.getState().scene.revision;
-      const result = await client.mutation(document, variables(baseRevision)).toPromise();
+      const result = await client.mutation(document, variables(baseFor(options))).toPromise();
       if (result.data) {
-        stores.scene.setState(applySnapshot(stores.scene.getState(), pick(result.data)));
-        patchUi(stores.ui, { notice: null });
+        const { canUndo, canRedo, ...scene } = pick(result.data);
+        own.add(scene.revision);
+        stores.scene.setState(applySnapshot(stores.scene.getState(), scene));
+        patchUi(stores.ui, { notice: null, history: { canUndo, canRedo } });
         return null;
       }
       const refused = toUserError(result.error as CombinedError);
       const error = options.explain ? options.explain(refused) : refused;
+      // Someone else changed it first: drop the draft; the stream brings their version.
+      if (refused.code === 'CONFLICT') patchUi(stores.ui, { draft: null });
+      if (error.code === ClientErrorCode.NOTHING_TO_UNDO) patchUi(stores.ui, { history: { ...stores.ui.getState().history, canUndo: false } });
+      if (error.code === ClientErrorCode.NOTHING_TO_REDO) patchUi(stores.ui, { history: { ...stores.ui.getState().history, canRedo: false } });
       if (!options.quiet) patchUi(stores.ui, { notice: error });
       return error;
     };
@@ -85,7 +109,13 @@ export function createSceneActions(client: Client, stores: EditorStores) {
     return next;
   }
 
+  /** Share your selection and pointer; refusals (rate limits, a dropped stream) are dropped. */
+  function sharePresence(presence: { selectedLayerId: string | null; pointer: { x: number; y: number } | null }): void {
+    void client.mutation(UpdatePresenceDocument, { sceneId, ...presence }).toPromise();
+  }
+
   return {
+    sharePresence,
     addObject: (input: AddObjectInput, options?: EditOptions) =>
       edit(
         AddObjectDocument,

@@ -30,7 +30,8 @@ function recordForTests(event: SceneEvent): void {
 }
 
 /**
- * Follow the scene's event stream from the view's `seq` and fold every event into the scene store.
+ * Follow the scene's event stream from the view's `seq` and fold every event into the scene store;
+ * presence goes to the presence store, and a stream ended by NOT_FOUND marks the access as lost.
  * The transport resumes from the newest `seq` after a dropped connection (see lib/resumable.ts).
  */
 export function useSceneStream(): void {
@@ -40,11 +41,22 @@ export function useSceneStream(): void {
     const { scene, seq } = stores.scene.getState();
     const subscription = client.subscription(SceneEventsDocument, { sceneId: scene.id, after: seq }).subscribe((result) => {
       const event = result.data?.sceneEvents;
-      if (event) {
+      if (event?.__typename === 'PresenceChanged') {
+        // Presence has its own store: pointers move many times a second and touch only their markers.
+        stores.presence.setState({ ...stores.presence.getState(), participants: event.participants });
+      } else if (event) {
         recordForTests(event);
+        if (event.__typename === 'SceneChanged' && event.change === 'MEMBERS' && event.seq > stores.scene.getState().seq) {
+          patchUi(stores.ui, { membersVersion: stores.ui.getState().membersVersion + 1 });
+        }
         stores.scene.setState(applyEvent(stores.scene.getState(), event));
       } else if (result.error) {
-        patchUi(stores.ui, { notice: toUserError(result.error) });
+        const error = toUserError(result.error);
+        // The stream ends with NOT_FOUND when you were removed or the scene was made private.
+        if (error.code === 'NOT_FOUND') {
+          stores.presence.setState({ ...stores.presence.getState(), participants: [] });
+          patchUi(stores.ui, { access: 'lost', selectedId: null, draft: null });
+        } else patchUi(stores.ui, { notice: error });
       }
     });
     return () => subscription.unsubscribe();

@@ -18,25 +18,31 @@ const NUDGE_SETTLE_MS = 300;
 /** Keys typed into a field belong to the field. */
 function isTyping(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
-  return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
+  // A dialog's keys belong to the dialog (Backspace on its buttons must not delete a layer).
+  return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName) || target.closest('dialog') !== null;
 }
 
 /** Nudges move the draft box at once and send one edit once the keys settle. */
 function createNudger(editor: Editor) {
   const { stores, actions } = editor;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The layer's revision when this run of nudges began (a conflict check for the one edit it sends). */
+  let seen: { layerId: string; revision: number } | null = null;
   return (layerId: string, pixels: { x: number; y: number }) => {
     const { scene } = stores.scene.getState();
     const layer = scene.layers.find((l) => l.id === layerId);
     if (!layer) return;
     const { draft } = stores.ui.getState();
+    if (seen?.layerId !== layerId || draft?.layerId !== layerId) seen = { layerId, revision: layer.revision };
+    const base = seen;
     const from: Box = draft?.layerId === layerId ? draft.box : layer.object.box;
     const delta = { x: pixels.x / scene.resolution, y: pixels.y / scene.resolution };
     const box = snapBox(dragBox(from, 'move', delta), scene.resolution);
     patchUi(stores.ui, { draft: { layerId, box } });
     clearTimeout(timer);
     timer = setTimeout(() => {
-      void actions.updateObject(layerId, { box }).then(() => patchUi(stores.ui, { draft: null }));
+      seen = null;
+      void actions.updateObject(layerId, { box }, { seen: base }).then(() => patchUi(stores.ui, { draft: null }));
     }, NUDGE_SETTLE_MS);
   };
 }

@@ -8,7 +8,7 @@ import { placeObject } from './placeObject';
 
 type Drag =
   | { kind: 'create'; start: Point; screen: Point }
-  | { kind: 'edit'; layerId: string; handle: BoxHandle; start: Point; screen: Point; origin: Box };
+  | { kind: 'edit'; layerId: string; handle: BoxHandle; start: Point; screen: Point; origin: Box; revision: number };
 
 /** Screen pixels a pointer may travel and still count as a click. */
 const CLICK_SLOP = 4;
@@ -25,8 +25,8 @@ function selectAt({ stores }: Editor, point: Point): void {
   patchUi(stores.ui, { selectedId: hit?.id ?? null });
 }
 
-async function commitBox(editor: Editor, layerId: string, box: Box): Promise<void> {
-  await editor.actions.updateObject(layerId, { box });
+async function commitBox(editor: Editor, layerId: string, box: Box, revision: number): Promise<void> {
+  await editor.actions.updateObject(layerId, { box }, { seen: { layerId, revision } });
   patchUi(editor.stores.ui, { draft: null });
 }
 
@@ -57,7 +57,7 @@ export function useStageDrag(overlay: RefObject<HTMLDivElement | null>) {
     const selected = stores.scene.getState().scene.layers.find((l) => l.id === selectedId);
     const handle = (event.target as HTMLElement).dataset.handle as BoxHandle | undefined;
     if (selected && (handle || containsPoint(selected.object.box, start))) {
-      drag.current = { kind: 'edit', layerId: selected.id, handle: handle ?? 'move', start, screen, origin: selected.object.box };
+      drag.current = { kind: 'edit', layerId: selected.id, handle: handle ?? 'move', start, screen, origin: selected.object.box, revision: selected.revision };
     } else {
       drag.current = { kind: 'create', start, screen };
     }
@@ -84,7 +84,7 @@ export function useStageDrag(overlay: RefObject<HTMLDivElement | null>) {
     const snapped = snapBox(box, resolution);
     if (current.kind === 'create') void placeObject(editor, snapped);
     else if (sameBox(snapped, current.origin)) patchUi(stores.ui, { draft: null });
-    else void commitBox(editor, current.layerId, snapped);
+    else void commitBox(editor, current.layerId, snapped, current.revision);
   }
 
   function onPointerCancel() {
