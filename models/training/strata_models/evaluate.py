@@ -130,14 +130,17 @@ def evaluate(run: Path, n_scenes: int = 2000, classifier_steps: int = 600, log=p
 
     # --- classifiers
     torch.manual_seed(0)
-    scenes_x = from_np_uint8(ds.canv[final])
-    bgs_x = from_np_uint8(ds.bg)
+    def small(x: torch.Tensor) -> torch.Tensor:  # the scene classifier looks at 32x32 (cheap on a CPU)
+        return F.adaptive_avg_pool2d(x, 32) if x.shape[-1] > 32 else x
+
+    scenes_x = small(from_np_uint8(ds.canv[final]))
+    bgs_x = small(from_np_uint8(ds.bg))
     y_scene = torch.zeros(len(ds.bg), S + C)
     for s in range(len(ds.bg)):
         y_scene[s, ds.style[s]] = 1
         for i in steps_of[s]:
             y_scene[s, S + ds.cat[i]] = 1
-    scene_net = SmallCNN(R, S + C)
+    scene_net = SmallCNN(min(R, 32), S + C)
     # trained on half A's scenes and backgrounds (backgrounds have no objects)
     xa = torch.cat([scenes_x[A], bgs_x[A]])
     ya = torch.cat([y_scene[A], torch.cat([y_scene[A, :S], torch.zeros(len(A), C)], 1)])
@@ -157,7 +160,7 @@ def evaluate(run: Path, n_scenes: int = 2000, classifier_steps: int = 600, log=p
     with torch.no_grad():
         zb = torch.randn(len(B), W.NOISE_BACKGROUND, generator=torch.Generator().manual_seed(2))
         gen_bg = gens["background"](zb, F.one_hot(torch.from_numpy(ds.style[B]), S).float())
-    fA, fB, fG = _feats(scene_net, bgs_x[A]), _feats(scene_net, bgs_x[B]), _feats(scene_net, gen_bg)
+    fA, fB, fG = _feats(scene_net, bgs_x[A]), _feats(scene_net, bgs_x[B]), _feats(scene_net, small(gen_bg))
     fd_bg, fd_bg_floor = frechet(fA, fG), frechet(fA, fB)
 
     # --- scenes composed step by step with half B's layouts (fresh shape and appearance noise)
@@ -175,12 +178,13 @@ def evaluate(run: Path, n_scenes: int = 2000, classifier_steps: int = 600, log=p
         for t in range(T):
             gen_crops.append(object_crops(canv[t + 1], layers[t][1]))
             gen_crop_cat.append(layers[t][0])
-    fd_sc, fd_sc_floor = frechet(_feats(scene_net, scenes_x[A]), _feats(scene_net, gen_final)), \
+    fd_sc, fd_sc_floor = frechet(_feats(scene_net, scenes_x[A]), _feats(scene_net, small(gen_final))), \
         frechet(_feats(scene_net, scenes_x[A]), _feats(scene_net, scenes_x[B]))
     with torch.no_grad():
         gc, gcat = torch.cat(gen_crops), torch.cat(gen_crop_cat)
         gen_acc = float((obj_net(gc).argmax(1) == gcat).float().mean())
 
+    log(f"backgrounds and composed scenes done ({time.time() - t0:.0f}s)")
     # --- foreground with the world's own masks and canvases (half B): locality, adherence, accuracy
     idx = np.array(obj_B)
     prev = from_np_uint8(ds.canv[ds.prev[idx]])
@@ -235,6 +239,8 @@ def evaluate(run: Path, n_scenes: int = 2000, classifier_steps: int = 600, log=p
             img, _ = W.paint_object(canvas, s_cat, q_shape, a, tuple(float(v) for v in ds.box[i]), style)
             imgs.append(W.to_uint8(img))
         reals.append(from_np_uint8(np.stack(imgs)))
+
+    log(f"locality, shape and diversity samples done ({time.time() - t0:.0f}s)")
 
     def pairwise(xs: List[torch.Tensor]) -> float:
         d = []

@@ -49,6 +49,7 @@ class Config:
     threads: int = 2
     fg_width: int = 24
     device: str = "cpu"
+    stage_minutes: Optional[Dict[str, float]] = None  # overrides minutes * split per stage (e.g. to extend one)
 
 
 def to_t(img: np.ndarray) -> torch.Tensor:
@@ -226,6 +227,8 @@ def train(cfg: Config, run: Path, resume: bool = False, log=print, cache_dir: Op
     for n, s in stages.items():
         say(f"{n}: G {count_params(s.G):,} params, D {count_params(s.Ds):,} params")
     budget = {n: cfg.minutes * 60 * cfg.split[n] for n in STAGES}
+    if cfg.stage_minutes:
+        budget.update({n: 60.0 * m for n, m in cfg.stage_minutes.items()})
 
     def checkpoint() -> None:
         save_atomic({"config": asdict(cfg), "stages": {n: s.state() for n, s in stages.items()}}, ck_path)
@@ -284,9 +287,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--run", type=Path, default=RUNS_DIR / "main")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--stage-minutes", default="", help="per-stage budgets, e.g. shape=6.8,background=37.5,foreground=52.7")
     a = ap.parse_args(argv)
+    stage_minutes = {k: float(v) for k, v in (kv.split("=") for kv in a.stage_minutes.split(",") if kv)} or None
     cfg = Config(resolution=a.resolution, shape_resolution=a.shape_resolution, scenes=a.scenes, minutes=a.minutes,
-                 batch=a.batch, seed=a.seed, threads=a.threads)
+                 batch=a.batch, seed=a.seed, threads=a.threads, stage_minutes=stage_minutes)
     train(cfg, a.run, resume=a.resume)
 
 
