@@ -55,9 +55,11 @@ export function Toolbar() {
         </button>
         <ImportButton />
       </span>
-      <Participants />
-      <ShareControl />
-      <ConnectionBanner />
+      <span className="toolbar-group toolbar-people">
+        <Participants />
+        <ShareControl />
+        <ConnectionBanner />
+      </span>
     </div>
   );
 }

@@ -39,25 +39,31 @@ export function useSceneStream(): void {
   const { stores } = useEditor();
   useEffect(() => {
     const { scene, seq } = stores.scene.getState();
+    let last: SceneEvent | undefined;
     const subscription = client.subscription(SceneEventsDocument, { sceneId: scene.id, after: seq }).subscribe((result) => {
-      const event = result.data?.sceneEvents;
-      if (event?.__typename === 'PresenceChanged') {
-        // Presence has its own store: pointers move many times a second and touch only their markers.
-        stores.presence.setState({ ...stores.presence.getState(), participants: event.participants });
-      } else if (event) {
-        recordForTests(event);
-        if (event.__typename === 'SceneChanged' && event.change === 'MEMBERS' && event.seq > stores.scene.getState().seq) {
-          patchUi(stores.ui, { membersVersion: stores.ui.getState().membersVersion + 1 });
-        }
-        stores.scene.setState(applyEvent(stores.scene.getState(), event));
-      } else if (result.error) {
+      // urql merges a stream's closing error into its last result: check the error before the data.
+      if (result.error) {
         const error = toUserError(result.error);
         // The stream ends with NOT_FOUND when you were removed or the scene was made private.
         if (error.code === 'NOT_FOUND') {
           stores.presence.setState({ ...stores.presence.getState(), participants: [] });
           patchUi(stores.ui, { access: 'lost', selectedId: null, draft: null });
         } else patchUi(stores.ui, { notice: error });
+        return;
       }
+      const event = result.data?.sceneEvents;
+      if (!event || event === last) return;
+      last = event;
+      if (event.__typename === 'PresenceChanged') {
+        // Presence has its own store: pointers move many times a second and touch only their markers.
+        stores.presence.setState({ ...stores.presence.getState(), participants: event.participants });
+        return;
+      }
+      recordForTests(event);
+      if (event.__typename === 'SceneChanged' && event.change === 'MEMBERS' && event.seq > stores.scene.getState().seq) {
+        patchUi(stores.ui, { membersVersion: stores.ui.getState().membersVersion + 1 });
+      }
+      stores.scene.setState(applyEvent(stores.scene.getState(), event));
     });
     return () => subscription.unsubscribe();
   }, [client, stores]);
