@@ -50,12 +50,19 @@ async function newPerson(viewport = { width: 1280, height: 800 }) {
   return { context, page };
 }
 
-/** Screenshots of two pages, side by side in one image. */
+/** Screenshots of two pages (the editor's width of each), side by side in one image; each page alone too. */
 async function sideBySide(left, right, path) {
-  const shots = await Promise.all([left, right].map(async (page) => (await page.screenshot()).toString('base64')));
-  const board = await session.browser.newPage({ viewport: { width: 2 * 1280 + 24, height: 800 }, deviceScaleFactor: 0.5 });
+  const clip = { x: 140, y: 0, width: 1000, height: 800 };
+  const shots = await Promise.all(
+    [left, right].map(async (page, i) => {
+      const shot = await page.screenshot({ clip });
+      await page.screenshot({ path: path.replace(/\.png$/, i === 0 ? '-owner.png' : '-guest.png') });
+      return shot.toString('base64');
+    }),
+  );
+  const board = await session.browser.newPage({ viewport: { width: 2 * clip.width + 16, height: clip.height }, deviceScaleFactor: 0.75 });
   await board.setContent(
-    `<body style="margin:0;background:#000;display:flex;gap:24px">${shots.map((s) => `<img style="width:1280px" src="data:image/png;base64,${s}">`).join('')}</body>`,
+    `<body style="margin:0;background:#000;display:flex;gap:16px">${shots.map((s) => `<img style="width:${clip.width}px" src="data:image/png;base64,${s}">`).join('')}</body>`,
   );
   await board.screenshot({ path });
   await board.close();
@@ -191,6 +198,7 @@ test('the owner removes the guest, whose editor says they no longer have access'
   await members.getByText(names.guest).waitFor({ state: 'detached' });
   await guest.getByTestId('no-access').waitFor();
   await guest.getByRole('heading', { name: 'You no longer have access to this scene' }).waitFor();
+  await guest.screenshot({ path: `${ARTIFACTS}no-access.png` });
   await avatar(owner, `${names.guest}, editor`).waitFor({ state: 'detached' });
   await owner.screenshot({ path: `${ARTIFACTS}share-dialog.png` });
 
@@ -198,8 +206,10 @@ test('the owner removes the guest, whose editor says they no longer have access'
   await dialog.getByRole('button', { name: 'Revoke the editor link' }).click();
   await dialog.getByLabel('Invitation link for an editor').waitFor({ state: 'detached' });
   await owner.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
   await guest.goto(links.editor);
   await guest.getByText('This invitation link was revoked or never existed.').waitFor();
+  await guest.screenshot({ path: `${ARTIFACTS}invite-revoked.png` });
   await guestContext.close();
 });
 
@@ -217,5 +227,47 @@ test('a viewer link opens a read-only editor that still streams', async () => {
   await avatar(owner, `${viewerName}, viewer`).waitFor();
   await context.close();
   await avatar(owner, `${viewerName}, viewer`).waitFor({ state: 'detached' });
+  assert.deepEqual(session.problems, []);
+});
+
+test('your name, colour and API tokens on /settings; others see the new name', async () => {
+  const sceneUrl = owner.url();
+  await owner.getByRole('link', { name: /^You: / }).click();
+  await owner.waitForURL(/\/settings$/);
+  const profile = owner.getByRole('region', { name: 'You' });
+  await profile.getByLabel('Name').fill('Ada Lovelace');
+  await profile.getByLabel('Colour').fill('#ffcc00');
+  await profile.getByRole('button', { name: 'Save' }).click();
+  await profile.getByText('Saved.').waitFor();
+  await owner.getByRole('link', { name: 'You: Ada Lovelace. Your name, colour and API tokens' }).waitFor();
+
+  const tokens = owner.getByRole('region', { name: 'Personal API tokens' });
+  await tokens.getByLabel('Token name').fill('render script');
+  await tokens.getByRole('button', { name: 'Create token' }).click();
+  const secret = await tokens.getByLabel('New token').inputValue();
+  assert.match(secret, /^strata_pat_/);
+  await tokens.getByRole('cell', { name: 'render script', exact: true }).waitFor();
+  const asToken = await owner.request.post('/graphql', {
+    data: { query: '{ me { displayName } }' },
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  assert.equal((await asToken.json()).data.me.displayName, 'Ada Lovelace', 'the token acts as you');
+  await owner.screenshot({ path: `${ARTIFACTS}settings.png` });
+  await tokens.getByRole('button', { name: 'Revoke render script' }).click();
+  await tokens.getByText('No tokens yet.').waitFor();
+  const revoked = await owner.request.post('/graphql', {
+    data: { query: '{ me { displayName } }' },
+    headers: { authorization: `Bearer ${secret}` },
+  });
+  assert.equal((await revoked.json()).errors[0].extensions.code, 'UNAUTHENTICATED');
+
+  // A viewer who is in the scene sees the owner's new name once the owner is back.
+  const { context, page: viewer } = await newPerson();
+  await viewer.goto(links.viewer);
+  await viewer.waitForURL(/\/scenes\//);
+  await owner.goto(sceneUrl);
+  await avatar(viewer, 'Ada Lovelace, owner').waitFor();
+  await avatar(owner, 'Ada Lovelace (you), owner').waitFor();
+  await context.close();
   assert.deepEqual(session.problems, []);
 });

@@ -116,6 +116,7 @@ function Invites({ onError }: { onError: (error: UserError | null) => void }) {
   const sceneId = stores.scene.getState().scene.id;
   const [result, refetch] = useQuery({ query: InvitesDocument, variables: { sceneId }, requestPolicy: 'network-only' });
   const reload = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
+  const createButton = useRef<HTMLButtonElement>(null);
   const invites = result.data?.invites ?? [];
 
   async function create(role: Role) {
@@ -126,6 +127,8 @@ function Invites({ onError }: { onError: (error: UserError | null) => void }) {
   async function revoke(inviteId: string) {
     const answer = await client.mutation(RevokeInviteDocument, { sceneId, inviteId }).toPromise();
     onError(answer.error ? toUserError(answer.error) : null);
+    // Its row (and the focused button) goes: keep the focus in the dialog.
+    createButton.current?.focus();
     reload();
   }
 
@@ -134,7 +137,7 @@ function Invites({ onError }: { onError: (error: UserError | null) => void }) {
       <h3 id="invites-heading">Invitation links</h3>
       <p className="hint">Whoever opens one joins the scene with its role, until you revoke it.</p>
       <div className="button-row">
-        <button type="button" onClick={() => void create('EDITOR')}>
+        <button type="button" ref={createButton} onClick={() => void create('EDITOR')}>
           Create an editor link
         </button>
         <button type="button" onClick={() => void create('VIEWER')}>
@@ -176,16 +179,20 @@ function Members({ onError }: { onError: (error: UserError | null) => void }) {
     if (version > 0) refetch({ requestPolicy: 'network-only' });
   }, [version, refetch]);
   const members = result.data?.scene.members ?? [];
+  const heading = useRef<HTMLHeadingElement>(null);
 
   async function remove(userId: string) {
     const answer = await client.mutation(RemoveMemberDocument, { sceneId, userId }).toPromise();
     onError(answer.error ? toUserError(answer.error) : null);
+    heading.current?.focus();
     refetch({ requestPolicy: 'network-only' });
   }
 
   return (
     <section className="share-section" aria-labelledby="members-heading">
-      <h3 id="members-heading">People with access</h3>
+      <h3 id="members-heading" ref={heading} tabIndex={-1}>
+        People with access
+      </h3>
       <ul className="member-list" aria-labelledby="members-heading">
         {members.map(({ user, role }) => {
           const you = user.id === me?.id;

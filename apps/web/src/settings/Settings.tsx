@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { useClient, useQuery } from 'urql';
 import { ApiTokensDocument, CreateApiTokenDocument, MeDocument, RevokeApiTokenDocument, UpdateProfileDocument } from '@strata/schema/client';
@@ -12,6 +13,9 @@ import { toUserError, type UserError } from '@/lib/errors';
 export function Settings() {
   return (
     <div className="settings">
+      <Link href="/" className="back-link">
+        ← Scenes
+      </Link>
       <Profile />
       <ApiTokens />
     </div>
