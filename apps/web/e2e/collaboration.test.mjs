@@ -52,7 +52,7 @@ async function newPerson(viewport = { width: 1280, height: 800 }) {
 
 /** Screenshots of two pages (the editor's width of each), side by side in one image; each page alone too. */
 async function sideBySide(left, right, path) {
-  const clip = { x: 140, y: 0, width: 1000, height: 800 };
+  const clip = { x: 140, y: 0, width: 1140, height: 800 };
   const shots = await Promise.all(
     [left, right].map(async (page, i) => {
       const shot = await page.screenshot({ clip });

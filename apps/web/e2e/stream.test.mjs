@@ -101,7 +101,11 @@ function range(from, to) {
 
 test('someone watching a shared scene sees every edit paint live, and cannot edit', async () => {
   const { page, browser } = session;
-  await page.getByLabel('Visibility').selectOption('LINK');
+  await page.getByRole('button', { name: 'Share' }).click();
+  const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && /setVisibility/.test(r.request().postData() ?? ''));
+  await page.getByRole('dialog', { name: /^Share/ }).getByRole('radio', { name: 'Anyone with the link' }).check();
+  await answered;
+  await page.keyboard.press('Escape');
   await page.locator('.connection[data-state="live"]').waitFor();
   const watcherContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: session.url });
   const watcher = await watcherContext.newPage();

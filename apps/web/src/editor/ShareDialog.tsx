@@ -79,7 +79,10 @@ function ShareDialogBody({ onClose }: { onClose: () => void }) {
 
 function VisibilityChoice() {
   const { actions } = useEditor();
-  const visibility = useSceneView(selectVisibility);
+  const stored = useSceneView(selectVisibility);
+  // Checked at once while the change is sent; back to the scene's value if it is refused.
+  const [pending, setPending] = useState<Visibility | null>(null);
+  const visibility = pending ?? stored;
   return (
     <fieldset className="visibility-choice">
       <legend>Who can see it</legend>
@@ -90,7 +93,10 @@ function VisibilityChoice() {
             name="visibility"
             value={v.value}
             checked={visibility === v.value}
-            onChange={() => void actions.setVisibility(v.value)}
+            onChange={() => {
+              setPending(v.value);
+              void actions.setVisibility(v.value).then(() => setPending(null));
+            }}
             aria-describedby={`visibility-${v.value}`}
           />
           <span>
