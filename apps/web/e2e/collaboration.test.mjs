@@ -112,18 +112,21 @@ test("the guest's new object paints live on the owner's canvas, and the owner's 
   const withTree = await placeObject(guest, 'tree', { x: 0.06, y: 0.35, w: 0.3, h: 0.55 }, painted.frame);
   await waitForSettledCanvas(owner, seen.frame);
   const [treeId, houseId] = await layerOrder(owner);
-  await owner.evaluate((ids) => {
-    window.__rowMutations = Object.fromEntries(ids.map((id) => [id, 0]));
-    for (const id of ids) {
-      const row = document.querySelector(`.layer-row[data-layer-id="${id}"]`);
-      new MutationObserver((records) => (window.__rowMutations[id] += records.length)).observe(row, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-        characterData: true,
-      });
-    }
-  }, [treeId, houseId]);
+  await owner.evaluate(
+    (ids) => {
+      window.__rowMutations = Object.fromEntries(ids.map((id) => [id, 0]));
+      for (const id of ids) {
+        const row = document.querySelector(`.layer-row[data-layer-id="${id}"]`);
+        new MutationObserver((records) => (window.__rowMutations[id] += records.length)).observe(row, {
+          subtree: true,
+          childList: true,
+          attributes: true,
+          characterData: true,
+        });
+      }
+    },
+    [treeId, houseId],
+  );
   const ownerBefore = await readCanvas(owner);
   await guest.getByRole('button', { name: 'Reroll Tree 2' }).click();
   await waitForSettledCanvas(guest, withTree.frame);
@@ -133,7 +136,7 @@ test("the guest's new object paints live on the owner's canvas, and the owner's 
   assert.equal(mutations[houseId], 0, 'the other layer row did not change at all');
 });
 
-test('two people moving one object at once: the second gets CONFLICT and sees the first one\'s move', async () => {
+test("two people moving one object at once: the second gets CONFLICT and sees the first one's move", async () => {
   const [, houseId] = await layerOrder(owner);
   await selectLayer(guest, houseId);
   await selectLayer(owner, houseId);

@@ -103,7 +103,10 @@ test('someone watching a shared scene sees every edit paint live, and cannot edi
   const { page, browser } = session;
   await page.getByRole('button', { name: 'Share' }).click();
   const answered = page.waitForResponse((r) => r.url().endsWith('/graphql') && /setVisibility/.test(r.request().postData() ?? ''));
-  await page.getByRole('dialog', { name: /^Share/ }).getByRole('radio', { name: 'Anyone with the link' }).check();
+  await page
+    .getByRole('dialog', { name: /^Share/ })
+    .getByRole('radio', { name: 'Anyone with the link' })
+    .check();
   await answered;
   await page.keyboard.press('Escape');
   await page.locator('.connection[data-state="live"]').waitFor();

@@ -40,11 +40,21 @@ export function Participants() {
       {people.slice(0, SHOWN).map((p) => (
         <li key={p.id} className={p.you ? 'participant is-you' : 'participant'} data-user-id={p.id}>
           <Avatar name={p.name} color={p.color} label={`${p.name}${p.you ? ' (you)' : ''}, ${p.role}`} />
-          {p.you && <span className="you-mark" aria-hidden>you</span>}
+          {p.you && (
+            <span className="you-mark" aria-hidden>
+              you
+            </span>
+          )}
         </li>
       ))}
       {hidden > 0 && (
-        <li className="participant participant-more" title={people.slice(SHOWN).map((p) => p.name).join(', ')}>
+        <li
+          className="participant participant-more"
+          title={people
+            .slice(SHOWN)
+            .map((p) => p.name)
+            .join(', ')}
+        >
           +{hidden}
         </li>
       )}

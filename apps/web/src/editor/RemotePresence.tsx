@@ -35,7 +35,10 @@ function RemoteSelectionBox({ selection }: { selection: RemoteSelection }) {
       data-user-id={selection.userId}
       data-layer-id={selection.layerId}
     >
-      <span className={y > 0.92 ? 'remote-tag remote-tag-inside' : 'remote-tag'} style={{ background: selection.color, color: textColorOn(selection.color) }}>
+      <span
+        className={y > 0.92 ? 'remote-tag remote-tag-inside' : 'remote-tag'}
+        style={{ background: selection.color, color: textColorOn(selection.color) }}
+      >
         {selection.name}
       </span>
     </div>
@@ -56,7 +59,12 @@ function RemotePointer({ userId }: { userId: string }) {
   if (!key) return null;
   const [x, y, color, ...name] = key.split('|');
   return (
-    <div className={Number(x) > 0.7 ? 'remote-pointer remote-pointer-left' : 'remote-pointer'} style={{ left: `${Number(x) * 100}%`, top: `${Number(y) * 100}%` }} data-testid="remote-pointer" data-user-id={userId}>
+    <div
+      className={Number(x) > 0.7 ? 'remote-pointer remote-pointer-left' : 'remote-pointer'}
+      style={{ left: `${Number(x) * 100}%`, top: `${Number(y) * 100}%` }}
+      data-testid="remote-pointer"
+      data-user-id={userId}
+    >
       <svg width="14" height="18" viewBox="0 0 14 18" aria-hidden>
         <path d="M1 1 L1 15 L5 11 L8 17 L10.5 16 L7.5 10 L13 10 Z" fill={color} stroke="#000" strokeOpacity="0.55" strokeWidth="1" />
       </svg>

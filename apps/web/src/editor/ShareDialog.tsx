@@ -109,7 +109,11 @@ function VisibilityChoice() {
       ))}
       {visibility !== 'PRIVATE' && (
         <p className="share-page-link">
-          <CopyButton text={typeof window === 'undefined' ? '' : window.location.href} label="Copy page link" copiedLabel="Page link copied" />
+          <CopyButton
+            text={typeof window === 'undefined' ? '' : window.location.href}
+            label="Copy page link"
+            copiedLabel="Page link copied"
+          />
         </p>
       )}
     </fieldset>

@@ -30,7 +30,13 @@ export function Toolbar() {
       </Link>
       <TitleEditor canEdit={canEdit} />
       <span className="toolbar-group" hidden={!canEdit}>
-        <button type="button" onClick={() => void actions.undo()} disabled={!canUndo} aria-keyshortcuts="Control+Z Meta+Z" title="Undo (Ctrl+Z)">
+        <button
+          type="button"
+          onClick={() => void actions.undo()}
+          disabled={!canUndo}
+          aria-keyshortcuts="Control+Z Meta+Z"
+          title="Undo (Ctrl+Z)"
+        >
           Undo
         </button>
         <button

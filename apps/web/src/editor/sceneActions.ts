@@ -99,8 +99,10 @@ export function createSceneActions(client: Client, stores: EditorStores) {
       const error = options.explain ? options.explain(refused) : refused;
       // Someone else changed it first: drop the draft; the stream brings their version.
       if (refused.code === 'CONFLICT') patchUi(stores.ui, { draft: null });
-      if (error.code === ClientErrorCode.NOTHING_TO_UNDO) patchUi(stores.ui, { history: { ...stores.ui.getState().history, canUndo: false } });
-      if (error.code === ClientErrorCode.NOTHING_TO_REDO) patchUi(stores.ui, { history: { ...stores.ui.getState().history, canRedo: false } });
+      if (error.code === ClientErrorCode.NOTHING_TO_UNDO)
+        patchUi(stores.ui, { history: { ...stores.ui.getState().history, canUndo: false } });
+      if (error.code === ClientErrorCode.NOTHING_TO_REDO)
+        patchUi(stores.ui, { history: { ...stores.ui.getState().history, canRedo: false } });
       if (!options.quiet) patchUi(stores.ui, { notice: error });
       return error;
     };

@@ -30,7 +30,8 @@ export function useEditorLoad(sceneId: string): EditorLoad {
       if (cancelled) return;
       const error = model.error ?? scene.error;
       if (error) setLoad({ state: 'failed', error: toUserError(error) });
-      else if (model.data && scene.data) setLoad({ state: 'ready', scene: scene.data.scene, model: model.data.model, me: me.data?.me ?? null });
+      else if (model.data && scene.data)
+        setLoad({ state: 'ready', scene: scene.data.scene, model: model.data.model, me: me.data?.me ?? null });
     });
     return () => {
       cancelled = true;

@@ -58,7 +58,8 @@ export function useShortcuts(): void {
     const nudge = createNudger(editor);
     function onKeyDown(event: KeyboardEvent) {
       // While a modal dialog is open its keys are its own (Escape closes it, wherever the focus is).
-      if (isTyping(event.target) || event.altKey || document.querySelector('dialog[open]') || !selectCanEdit(stores.scene.getState())) return;
+      if (isTyping(event.target) || event.altKey || document.querySelector('dialog[open]') || !selectCanEdit(stores.scene.getState()))
+        return;
       const mod = event.ctrlKey || event.metaKey;
       const key = event.key;
       const selectedId = stores.ui.getState().selectedId;

@@ -57,7 +57,15 @@ export function useStageDrag(overlay: RefObject<HTMLDivElement | null>) {
     const selected = stores.scene.getState().scene.layers.find((l) => l.id === selectedId);
     const handle = (event.target as HTMLElement).dataset.handle as BoxHandle | undefined;
     if (selected && (handle || containsPoint(selected.object.box, start))) {
-      drag.current = { kind: 'edit', layerId: selected.id, handle: handle ?? 'move', start, screen, origin: selected.object.box, revision: selected.revision };
+      drag.current = {
+        kind: 'edit',
+        layerId: selected.id,
+        handle: handle ?? 'move',
+        start,
+        screen,
+        origin: selected.object.box,
+        revision: selected.revision,
+      };
     } else {
       drag.current = { kind: 'create', start, screen };
     }

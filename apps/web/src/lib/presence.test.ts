@@ -16,8 +16,17 @@ test('text on a colour is black on light colours and white on dark ones', () => 
 });
 
 test('others leaves you out', () => {
-  const p = (id: string) => ({ user: { id, displayName: id, color: '#000000' }, role: 'EDITOR' as const, selectedLayerId: null, pointer: null, connections: 1 });
-  assert.deepEqual(others({ meId: 'a', participants: [p('a'), p('b')] }).map((x) => x.user.id), ['b']);
+  const p = (id: string) => ({
+    user: { id, displayName: id, color: '#000000' },
+    role: 'EDITOR' as const,
+    selectedLayerId: null,
+    pointer: null,
+    connections: 1,
+  });
+  assert.deepEqual(
+    others({ meId: 'a', participants: [p('a'), p('b')] }).map((x) => x.user.id),
+    ['b'],
+  );
 });
 
 test('the throttle sends the first value at once and the latest one after the interval', () => {

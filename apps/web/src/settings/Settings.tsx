@@ -3,7 +3,13 @@
 import Link from 'next/link';
 import { useState, type FormEvent } from 'react';
 import { useClient, useQuery } from 'urql';
-import { ApiTokensDocument, CreateApiTokenDocument, MeDocument, RevokeApiTokenDocument, UpdateProfileDocument } from '@strata/schema/client';
+import {
+  ApiTokensDocument,
+  CreateApiTokenDocument,
+  MeDocument,
+  RevokeApiTokenDocument,
+  UpdateProfileDocument,
+} from '@strata/schema/client';
 import { Avatar } from '@/components/Avatar';
 import { CopyButton } from '@/components/CopyButton';
 import { ErrorNotice } from '@/components/ErrorNotice';
@@ -126,9 +132,7 @@ function ApiTokens() {
       </form>
       {created && (
         <div className="notice token-secret" role="status" data-testid="token-secret">
-          <p>
-            Your new token “{created.name}”. Copy it now: it will not be shown again.
-          </p>
+          <p>Your new token “{created.name}”. Copy it now: it will not be shown again.</p>
           <div className="button-row">
             <input readOnly value={created.token} aria-label="New token" onFocus={(e) => e.currentTarget.select()} />
             <CopyButton text={created.token} />
