@@ -1,5 +1,5 @@
 import type { InferenceEngine, InferenceRequest, InferenceResult } from '../../domain/ports.js';
-import { encodeImages, loadSessions, runSession, type LoadedSessions, type SessionOptions } from './sessions.js';
+import { encodeImages, loadSessions, runSession, warmUp, type LoadedSessions, type SessionOptions } from './sessions.js';
 
 /**
  * Inference on the main thread. `session.run` blocks the event loop (see TRAPS), so this is for
@@ -15,7 +15,9 @@ export class InProcessEngine implements InferenceEngine {
   }
 
   static async start(options: SessionOptions): Promise<InProcessEngine> {
-    return new InProcessEngine(await loadSessions(options));
+    const loaded = await loadSessions(options);
+    await warmUp(loaded.sessions, options.tensors);
+    return new InProcessEngine(loaded);
   }
 
   async run(request: InferenceRequest): Promise<InferenceResult> {

@@ -2,9 +2,10 @@
  * Worker thread entry: owns one ONNX session per model and runs requests off the main thread,
  * so a blocking `session.run` never stalls HTTP, WebSockets or subscriptions.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceRequest } from '../../domain/ports.js';
-import { encodeImages, loadSessions, runSession, type SessionOptions } from './sessions.js';
+import { encodeImages, loadSessions, runSession, warmUp, type SessionOptions } from './sessions.js';
 
 /** Messages from the pool to a worker. */
 export type WorkerRequest = { type: 'run'; id: number; request: InferenceRequest } | { type: 'close' };
@@ -18,8 +19,18 @@ export type WorkerReply =
 const port = parentPort!;
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
+// On Linux a thread's nice value is its own: inference yields the CPU to the event loop, so HTTP,
+// WebSockets and subscriptions stay responsive when the cores are saturated. Harmless elsewhere.
 try {
-  const { sessions, provider } = await loadSessions(workerData as SessionOptions);
+  setPriority(10);
+} catch {
+  // Not permitted on this platform: run at normal priority.
+}
+
+try {
+  const options = workerData as SessionOptions;
+  const { sessions, provider } = await loadSessions(options);
+  await warmUp(sessions, options.tensors);
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'close') {
       // Release the native sessions before the thread ends: terminating a worker inside

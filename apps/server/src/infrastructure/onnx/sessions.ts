@@ -83,6 +83,21 @@ function checkNames(name: ModelName, session: ort.InferenceSession, decl: { inpu
   }
 }
 
+/**
+ * Run every session once on zeros at batch 1: the first run of an ONNX session is several times
+ * slower (allocation, kernel selection), and a user's first step should not pay for it.
+ */
+export async function warmUp(sessions: Record<ModelName, ort.InferenceSession>, tensors: SessionOptions['tensors']): Promise<void> {
+  for (const name of MODEL_NAMES) {
+    const feeds: Record<string, Tensor> = {};
+    for (const input of tensors[name].inputs) {
+      const dims = input.shape.map((d) => (d === 'batch' ? 1 : d));
+      feeds[input.name] = { data: new Float32Array(dims.reduce((a, b) => a * b, 1)), dims };
+    }
+    for (let i = 0; i < 2; i++) await runSession(sessions[name], feeds);
+  }
+}
+
 /** Run one model on float32 feeds. */
 export async function runSession(session: ort.InferenceSession, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; runMs: number }> {
   const ortFeeds: Record<string, ort.Tensor> = {};
