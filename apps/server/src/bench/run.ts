@@ -221,10 +221,11 @@ async function throughput(rawBest: number): Promise<void> {
       const server = await boot({ STRATA_WORKERS: String(workers), STRATA_BATCHING: batching, STRATA_MAX_BATCH: '8', STRATA_MAX_WAIT_MS: '2', STRATA_RATE_MUTATIONS: '100000' });
       for (const scenes of sizes) {
         const loop = monitorEventLoopDelay({ resolution: 1 });
-        loop.enable();
         const runBefore = server.app.scheduler.stats().stepsRun;
         const started = performance.now();
         const ids = await Promise.all(Array.from({ length: scenes }, (_, i) => importScene(server, workers * 100000 + (batching === 'on' ? 50000 : 0) + scenes * 1000 + i)));
+        // The loop's delay is measured while the scenes render (after the burst of requests is accepted).
+        loop.enable();
         await Promise.all(ids.map((id) => server.app.coordinator.idle(id)));
         const seconds = (performance.now() - started) / 1000;
         loop.disable();
