@@ -77,7 +77,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const blobs = overrides.blobs ?? new DiskBlobStore(join(config.dataDir, 'blobs'));
   const bus = overrides.bus ?? new MemoryEventBus((error) => log.error('event listener failed', { error: String(error) }));
   const clock = overrides.clock ?? systemClock;
-  const batching = config.batching === 'auto' ? engine.provider === 'cuda' : config.batching === 'on';
+  const batching = config.batching !== 'off';
   const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs });
   const painter = new Painter(model, scheduler, blobs);
   const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log });

@@ -24,7 +24,10 @@ export interface Config {
   workers: number;
   /** `STRATA_THREADS_PER_WORKER`: intra-op threads of each session. @default 1 */
   threadsPerWorker: number;
-  /** `STRATA_BATCHING`: `on`, `off`, or `auto` (on for CUDA, off on the CPU where it barely helps). @default 'auto' */
+  /**
+   * `STRATA_BATCHING`: `on`/`auto` batch steps of different scenes per model (a step waits for a batch
+   * only while another batch runs, so a lone scene never waits), `off` never batches. @default 'auto'
+   */
   batching: 'on' | 'off' | 'auto';
   /** `STRATA_MAX_BATCH` @default 8 */
   maxBatch: number;

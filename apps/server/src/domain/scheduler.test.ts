@@ -57,7 +57,7 @@ describe('RenderScheduler', () => {
     expect(scheduler.stats()).toMatchObject({ stepsRun: 1, stepsDropped: 1, queueDepth: 0 });
   });
 
-  it('batches steps of one model from different scenes and hands each its own output', async () => {
+  it('sends a lone step at once, then batches steps of one model from different scenes while a batch runs', async () => {
     const engine = new ManualEngine();
     const scheduler = new RenderScheduler(engine, { batching: true, maxBatch: 3, maxWaitMs: 5 });
     const results = [1, 2, 3, 4].map((s) => scheduler.submit(step(s)));
@@ -66,9 +66,9 @@ describe('RenderScheduler', () => {
     await new Promise((r) => setTimeout(r, 20));
     await engine.finishOne();
     const outputs = await Promise.all(results);
-    expect(engine.batches.map((b) => b.scenes)).toEqual([[1, 2, 3], [4]]);
+    expect(engine.batches.map((b) => b.scenes)).toEqual([[1], [2, 3, 4]]);
     expect(outputs.map((o) => o.outputs['y']!.data[0])).toEqual([10, 20, 30, 40]);
-    expect(outputs.map((o) => o.batchSize)).toEqual([3, 3, 3, 1]);
+    expect(outputs.map((o) => o.batchSize)).toEqual([1, 3, 3, 3]);
   });
 
   it('never batches different models together', async () => {

@@ -102,7 +102,9 @@ export class RenderScheduler {
       const oldest = this.oldest();
       if (!oldest) return;
       const batch = this.collect(oldest);
-      if (this.options.batching && batch.length < this.options.maxBatch) {
+      // Wait for a fuller batch only while other batches are running: their scenes will soon submit
+      // their next steps. A lone scene's step never waits.
+      if (this.options.batching && batch.length < this.options.maxBatch && this.inFlight > 0) {
         const waited = performance.now() - oldest.enqueuedAt;
         if (waited < this.options.maxWaitMs) {
           this.putBack(batch);

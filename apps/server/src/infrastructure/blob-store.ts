@@ -15,6 +15,7 @@ export class DiskBlobStore implements BlobStore {
   private readonly cache = new Lru<string, Uint8Array>(4096);
   private readonly writing = new Map<string, Uint8Array>();
   private readonly pending = new Set<Promise<void>>();
+  private readonly dirs = new Set<string>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -40,8 +41,11 @@ export class DiskBlobStore implements BlobStore {
   /** Write then rename, so a crash never leaves a truncated blob under a valid name. */
   private async write(hash: string, bytes: Uint8Array): Promise<void> {
     const path = this.path(hash);
-    if (existsSync(path)) return;
-    await mkdir(join(this.dir, hash.slice(0, 2)), { recursive: true });
+    const dir = hash.slice(0, 2);
+    if (!this.dirs.has(dir)) {
+      await mkdir(join(this.dir, dir), { recursive: true });
+      this.dirs.add(dir);
+    }
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, path);

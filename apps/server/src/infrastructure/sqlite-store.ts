@@ -191,8 +191,12 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     })();
   }
 
+  /** Made once: render progress appends events many times a second. */
+  private appendTx?: (sceneId: string, revision: number, events: SceneEventData[], at: string) => StoredEvent[];
+
   appendEvents(sceneId: string, revision: number, events: SceneEventData[]): StoredEvent[] {
-    return this.db.transaction(() => this.append(sceneId, revision, events, new Date().toISOString()))();
+    this.appendTx ??= this.db.transaction((id: string, rev: number, evs: SceneEventData[], at: string) => this.append(id, rev, evs, at));
+    return this.appendTx(sceneId, revision, events, new Date().toISOString());
   }
 
   private append(sceneId: string, revision: number, events: SceneEventData[], at: string): StoredEvent[] {
