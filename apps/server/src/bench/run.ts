@@ -7,8 +7,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { InferenceEngine, InferenceRequest } from '../domain/ports.js';
@@ -18,6 +19,7 @@ import { loadManifest, type LoadedManifest } from '../infrastructure/onnx/manife
 import { WorkerPoolEngine } from '../infrastructure/onnx/worker-pool.js';
 
 const quick = process.argv.includes('--quick');
+const execFileAsync = promisify(execFile);
 const results: Record<string, unknown> = {};
 
 function table(title: string, headers: string[], rows: (string | number)[][]): void {
@@ -162,37 +164,22 @@ async function buildScene(server: Server, seed: number): Promise<string> {
   return id;
 }
 
-/** First mutation to last frame on a graphql-ws subscriber, median over runs. */
+/** First mutation to last frame on a graphql-ws subscriber in a separate client process, median over runs. */
 async function wholeScene(raw: Record<string, number>): Promise<void> {
   const server = await boot({ STRATA_WORKERS: '2', STRATA_BATCHING: 'off', STRATA_RATE_MUTATIONS: '100000' });
-  const runs: number[] = [];
-  for (let r = 0; r < (quick ? 2 : 5); r++) {
-    const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${server.token}` } });
-    const started = performance.now();
-    const id = (await server.gql(CREATE, { t: 'latency', seed: 1000 + r })).createScene.id as string;
-    const done = new Promise<number>((resolve) => {
-      client.subscribe(
-        { query: 'subscription($s: ID!) { sceneEvents(sceneId: $s, after: 0) { __typename revision ... on FrameRendered { step } } }', variables: { s: id } },
-        {
-          next: ({ data }: any) => {
-            const e = data?.sceneEvents;
-            if (e?.__typename === 'FrameRendered' && e.step === 8 && e.revision === 9) resolve(performance.now());
-          },
-          error: () => {},
-          complete: () => {},
-        },
-      );
-    });
-    for (let i = 0; i < 8; i++) await server.gql(ADD, { s: id, c: CATS[i], x: 0.02 + i * 0.09, seed: 5000 + r * 10 + i });
-    runs.push((await done) - started);
-    await client.dispose();
-  }
+  const client = fileURLToPath(new URL('./scene-client.js', import.meta.url));
+  const { stdout } = await execFileAsync(process.execPath, [client, server.url, server.token, String(quick ? 3 : 7)]);
+  // The first scene pays for first runs in each worker; it is reported but the median is of the rest.
+  const all = JSON.parse(stdout) as number[];
+  const runs = all.slice(1);
   const e2e = median(runs);
   const rawScene = raw['background@1']! + 8 * (raw['shape@1']! + raw['foreground@1']!);
-  results['wholeScene'] = { e2eMs: e2e, rawInferenceMs: rawScene, overheadRatio: e2e / rawScene };
-  table('Whole scene: background + 8 objects, first mutation to last frame on a subscriber (2 workers)', ['e2e ms', 'e2e ms/step', 'raw inference ms/scene', 'raw ms/step', 'overhead ratio'], [
-    [e2e, e2e / 9, rawScene, rawScene / 9, e2e / rawScene],
-  ]);
+  results['wholeScene'] = { runsMs: all, e2eMs: e2e, rawInferenceMs: rawScene, overheadRatio: e2e / rawScene };
+  table(
+    'Whole scene: background + 8 objects, first mutation to last frame on a subscriber in another process (2 workers; median of the runs after the first)',
+    ['first scene ms', 'e2e ms', 'e2e ms/step', 'raw inference ms/scene', 'raw ms/step', 'overhead ratio'],
+    [[all[0]!, e2e, e2e / 9, rawScene, rawScene / 9, e2e / rawScene]],
+  );
 
   // Edit layer 2 of 8: only steps 2..8 re-render.
   await server.app.coordinator.idle((await server.gql('{ scenes(first: 1) { nodes { id } } }')).scenes.nodes[0].id);
