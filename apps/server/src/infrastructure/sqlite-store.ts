@@ -96,6 +96,8 @@ const HISTORY_PER_ACTOR = 200;
 export class SqliteSceneStore implements SceneStore, AccessStore {
   private readonly db: Database.Database;
   private readonly stmt;
+  /** Last sequence number per scene: this store is the only writer of its file, so it may remember them. */
+  private readonly seqs = new Map<string, number>();
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -200,13 +202,14 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
   }
 
   private append(sceneId: string, revision: number, events: SceneEventData[], at: string): StoredEvent[] {
-    let seq = this.stmt.seq.get(sceneId)?.last_seq ?? 0;
+    let seq = this.lastSeq(sceneId);
     const stored = events.map((event) => {
       seq++;
       this.stmt.event.run(sceneId, seq, revision, at, JSON.stringify(event));
       return { ...event, seq, sceneId, revision, at } as StoredEvent;
     });
     this.stmt.setSeq.run(seq, sceneId);
+    this.seqs.set(sceneId, seq);
     return stored;
   }
 
@@ -217,7 +220,11 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
   }
 
   lastSeq(sceneId: string): number {
-    return this.stmt.seq.get(sceneId)?.last_seq ?? 0;
+    const known = this.seqs.get(sceneId);
+    if (known !== undefined) return known;
+    const seq = this.stmt.seq.get(sceneId)?.last_seq ?? 0;
+    if (seq > 0) this.seqs.set(sceneId, seq);
+    return seq;
   }
 
   deleteScene(id: string, events: SceneEventData[]): StoredEvent[] {
@@ -225,6 +232,7 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       const scene = this.getScene(id);
       const stored = scene ? this.append(id, scene.revision, events, new Date().toISOString()) : [];
       this.stmt.deleteScene.run(id);
+      this.seqs.delete(id);
       this.stmt.deleteEvents.run(id);
       this.stmt.deleteHistory.run(id);
       this.stmt.deleteMembers.run(id);
