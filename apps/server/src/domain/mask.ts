@@ -76,10 +76,24 @@ export function presetLabel(id: string): string | null {
   return PRESETS[id]?.label ?? null;
 }
 
-/** Render a preset silhouette as a mask of `size` x `size`, supersampled 4x for smooth edges. */
+const presetCache = new Map<string, Mask>();
+
+/**
+ * A preset silhouette as a mask of `size` x `size`, supersampled 4x for smooth edges. Rendered once
+ * per id and size (every foreground step with a preset shape asks for it); callers must not mutate it.
+ */
 export function presetMask(id: string, size: number): Mask | null {
   const def = PRESETS[id];
   if (!def) return null;
+  const key = `${id}|${size}`;
+  const cached = presetCache.get(key);
+  if (cached) return cached;
+  const mask = renderPreset(def, size);
+  presetCache.set(key, mask);
+  return mask;
+}
+
+function renderPreset(def: PresetDef, size: number): Mask {
   const data = new Float32Array(size * size);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
