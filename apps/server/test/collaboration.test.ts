@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'graphql';
 import {
   AcceptInviteDocument,
   AddObjectDocument,
@@ -232,6 +231,5 @@ describe('identity and API tokens', () => {
       );
     });
     expect(ws.errors).toMatchObject([{ extensions: { code: 'UNAUTHENTICATED' } }]);
-    void parse;
   });
 });

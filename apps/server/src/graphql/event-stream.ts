@@ -16,8 +16,13 @@ export interface TransientSource<T> {
 export interface StreamOptions<T> {
   /** Replay events after this sequence number first; null = live only. */
   after: number | null;
-  /** Called before every batch: throws when the subscriber lost access, which ends the stream. */
+  /**
+   * Throws when the subscriber lost access, which ends the stream. Access only changes with an edit
+   * (visibility, members), which always logs a SceneChanged: it is checked on batches that carry one,
+   * and `revalidate` (credentials) on every batch.
+   */
   authorize?: () => void;
+  revalidate?: () => void;
   /** Coalesced transient updates, sent first and then whenever they change. */
   transient?: TransientSource<T>;
 }
@@ -29,7 +34,8 @@ export interface StreamOptions<T> {
  * no event is ever lost and memory stays bounded. Ends after SceneDeleted.
  */
 export async function* streamSceneEvents<T = never>(store: SceneStore, bus: EventBus, sceneId: string, options: StreamOptions<T> | number | null): AsyncGenerator<StoredEvent | T> {
-  const { after, authorize, transient } = typeof options === 'object' && options !== null ? options : { after: options, authorize: undefined, transient: undefined };
+  const { after, authorize, revalidate, transient } =
+    typeof options === 'object' && options !== null ? options : { after: options, authorize: undefined, revalidate: undefined, transient: undefined };
   let cursor = after ?? store.lastSeq(sceneId);
   let replaying = after !== null;
   const live: StoredEvent[] = [];
@@ -56,9 +62,10 @@ export async function* streamSceneEvents<T = never>(store: SceneStore, bus: Even
         batch = store.readEvents(sceneId, cursor, PAGE);
         replaying = batch.length === PAGE;
       }
-      if (batch.length > 0 && authorize) {
+      if (batch.length > 0) {
         try {
-          authorize();
+          revalidate?.();
+          if (batch.some((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted')) authorize?.();
         } catch (error) {
           // A deleted scene is gone for everyone: its subscribers still get the SceneDeleted event.
           if (!batch.some((e) => e.type === 'SceneDeleted')) throw error;

@@ -193,10 +193,8 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, {
         after: args.after ?? null,
         // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
-        authorize: () => {
-          caller.revalidate?.();
-          service.get(actor, args.sceneId, 'sceneId');
-        },
+        authorize: () => void service.get(actor, args.sceneId, 'sceneId'),
+        revalidate: caller.revalidate,
         transient: {
           subscribe: (listener) => deps.presence.subscribe(args.sceneId, listener),
           snapshot: (seq) => ({
