@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
+import { DEFAULT_LIMITS, type Limits } from './domain/scenes/limits.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/limits.js';
 import type { ProviderChoice } from './infrastructure/onnx/sessions.js';
-import type { BucketRule } from './domain/rate-limit.js';
+import type { BucketRule } from './domain/identity/rate-limit.js';
 
 /** The repository root (this file is at apps/server/{src,dist}/config.*). */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,4 +1,4 @@
-import type { Logger } from './domain/render-coordinator.js';
+import type { Logger } from './domain/rendering/render-coordinator.js';
 
 /** JSON lines on stderr, filtered by level. */
 export function createLogger(level: 'info' | 'error' | 'silent'): Logger {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AddObjectDocument, CreateSceneDocument, SceneDocument, SceneEventsDocument, UpdateObjectDocument } from '@strata/schema/client';
 import { parse, validate } from 'graphql';
 import { buildContractSchema } from '@strata/schema';
-import { MemorySceneStore } from '../src/infrastructure/memory-store.js';
+import { MemorySceneStore } from '../src/infrastructure/memory/memory-store.js';
 import { depthLimitRule } from '../src/graphql/limits.js';
 import { collect, startServer, type TestServer } from './harness.js';
 

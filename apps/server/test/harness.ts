@@ -7,7 +7,7 @@ import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type App, type AppOverrides } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { Logger } from '../src/domain/render-coordinator.js';
+import type { Logger } from '../src/domain/rendering/render-coordinator.js';
 
 /** A GraphQL response as clients see it. */
 export interface Response<T> {

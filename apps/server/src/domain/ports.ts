@@ -1,6 +1,6 @@
 import type { Role } from '@strata/schema';
-import type { UserData } from './identity.js';
-import type { SceneData, SceneEventData, StoredEvent } from './types.js';
+import type { UserData } from './identity/identity.js';
+import type { SceneData, SceneEventData, StoredEvent } from './scenes/types.js';
 
 /** One page of scenes, newest first. */
 export interface ScenePage {

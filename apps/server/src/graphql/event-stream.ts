@@ -1,5 +1,5 @@
 import type { EventBus, SceneStore } from '../domain/ports.js';
-import type { StoredEvent } from '../domain/types.js';
+import type { StoredEvent } from '../domain/scenes/types.js';
 
 /** Events read from the log per page while catching up. */
 const PAGE = 256;

@@ -1,6 +1,6 @@
 import { RenderState, ShapeKind, type Frame, type Layer, type Member, type Participant, type Role, type Scene } from '@strata/schema';
-import type { StepStatus } from '../domain/render-coordinator.js';
-import type { SceneData, ShapeData, StoredEvent } from '../domain/types.js';
+import type { StepStatus } from '../domain/rendering/render-coordinator.js';
+import type { SceneData, ShapeData, StoredEvent } from '../domain/scenes/types.js';
 
 /** URL path of a frame PNG (content-addressed, immutable). */
 export const frameUrl = (id: string) => `/frames/${id}.png`;

@@ -16,20 +16,20 @@ import {
   type ScenesArgs,
 } from '@strata/schema';
 import { badInput } from '../domain/errors.js';
-import type { Actor, UserData } from '../domain/identity.js';
-import type { Limits } from '../domain/limits.js';
+import type { Actor, UserData } from '../domain/identity/identity.js';
+import type { Limits } from '../domain/scenes/limits.js';
 import { Lru } from '../domain/lru.js';
-import { PRESET_IDS, presetLabel } from '../domain/mask.js';
-import type { ModelSpec } from '../domain/model.js';
+import { PRESET_IDS, presetLabel } from '../domain/rendering/mask.js';
+import type { ModelSpec } from '../domain/rendering/model.js';
 import type { AccessStore, ApiTokenRecord, BlobStore, EventBus, InviteRecord, SceneStore } from '../domain/ports.js';
-import type { ParticipantData, PresenceHub } from '../domain/presence.js';
-import type { ConcurrencyLimiter, RateLimiter } from '../domain/rate-limit.js';
-import type { RenderCoordinator } from '../domain/render-coordinator.js';
-import type { SceneService } from '../domain/scene-service.js';
-import type { RenderScheduler } from '../domain/scheduler.js';
-import type { SharingService } from '../domain/sharing-service.js';
-import type { SceneData } from '../domain/types.js';
-import type { Authenticator } from '../infrastructure/auth.js';
+import type { ParticipantData, PresenceHub } from '../domain/identity/presence.js';
+import type { ConcurrencyLimiter, RateLimiter } from '../domain/identity/rate-limit.js';
+import type { RenderCoordinator } from '../domain/rendering/render-coordinator.js';
+import type { SceneService } from '../domain/scenes/scene-service.js';
+import type { RenderScheduler } from '../domain/rendering/scheduler.js';
+import type { SharingService } from '../domain/identity/sharing-service.js';
+import type { SceneData } from '../domain/scenes/types.js';
+import type { Authenticator } from '../domain/identity/authenticator.js';
 import { streamSceneEvents } from './event-stream.js';
 import { recordedStatus, toEventPayload, toScene } from './mappers.js';
 

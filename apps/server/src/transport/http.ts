@@ -3,7 +3,7 @@ import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { ApiContext } from '@strata/schema';
 import type { BlobStore } from '../domain/ports.js';
-import { maskToPng, presetMask } from '../domain/mask.js';
+import { maskToPng, presetMask } from '../domain/rendering/mask.js';
 
 /** A handler for every request the API does not serve itself (the web app, in `npm start`). */
 export type HttpFallback = (req: Request, res: Response) => void | Promise<void>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventBus } from '../../src/domain/ports.js';
-import type { StoredEvent } from '../../src/domain/types.js';
-import { MemoryEventBus } from '../../src/infrastructure/memory-bus.js';
+import type { StoredEvent } from '../../src/domain/scenes/types.js';
+import { MemoryEventBus } from '../../src/infrastructure/memory/memory-bus.js';
 
 const event = (sceneId: string, seq: number): StoredEvent => ({ type: 'SceneDeleted', actorId: null, sceneId, seq, revision: 1, at: '' });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Role, Visibility } from '@strata/schema';
 import type { AccessStore, SceneStore } from '../../src/domain/ports.js';
-import type { SceneData } from '../../src/domain/types.js';
+import type { SceneData } from '../../src/domain/scenes/types.js';
 
 /** A scene fixture; `n` orders creation times. */
 export function sceneFixture(id: string, n = 0): SceneData {

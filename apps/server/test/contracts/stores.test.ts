@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemorySceneStore } from '../../src/infrastructure/memory-store.js';
-import { SqliteSceneStore } from '../../src/infrastructure/sqlite-store.js';
+import { MemorySceneStore } from '../../src/infrastructure/memory/memory-store.js';
+import { SqliteSceneStore } from '../../src/infrastructure/sqlite/sqlite-store.js';
 import { sceneStoreContract } from './scene-store.contract.js';
 
 sceneStoreContract('memory', () => new MemorySceneStore());

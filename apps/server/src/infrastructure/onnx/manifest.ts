@@ -3,7 +3,7 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode } from '@strata/schema';
 import { DomainError } from '../../domain/errors.js';
-import type { Labelled, ModelSpec } from '../../domain/model.js';
+import type { Labelled, ModelSpec } from '../../domain/rendering/model.js';
 
 /** A tensor as the manifest declares it. */
 export interface TensorDecl {

@@ -1,5 +1,5 @@
-import { sha256 } from '../lib/hash.js';
-import type { SceneData, ShapeData } from './types.js';
+import { sha256 } from '../../lib/hash.js';
+import type { SceneData, ShapeData } from '../scenes/types.js';
 
 function shapeKey(shape: ShapeData): string {
   switch (shape.kind) {

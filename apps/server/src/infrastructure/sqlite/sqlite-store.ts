@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3';
 import type { Role } from '@strata/schema';
-import type { UserData } from '../domain/identity.js';
-import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
-import type { SceneData, SceneEventData, StoredEvent } from '../domain/types.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { UserData } from '../../domain/identity/identity.js';
+import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../../domain/ports.js';
+import type { SceneData, SceneEventData, StoredEvent } from '../../domain/scenes/types.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS scenes (

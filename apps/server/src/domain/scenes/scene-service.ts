@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, Visibility } from '@strata/schema';
-import { randomSeed } from '../lib/noise.js';
-import { badInput, DomainError, notFound } from './errors.js';
+import { randomSeed } from '../../lib/noise.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import type { Limits } from './limits.js';
-import { decodeMaskUpload, maskToPng, presetLabel, type MaskUpload } from './mask.js';
-import type { ModelSpec } from './model.js';
-import type { AccessStore, BlobStore, Clock, EventBus, SceneStore, ScenePage } from './ports.js';
-import { requireRole, requireUser, roleOf, type Actor, type Need } from './identity.js';
+import { decodeMaskUpload, maskToPng, presetLabel, type MaskUpload } from '../rendering/mask.js';
+import type { ModelSpec } from '../rendering/model.js';
+import type { AccessStore, BlobStore, Clock, EventBus, SceneStore, ScenePage } from '../ports.js';
+import { requireRole, requireUser, roleOf, type Actor, type Need } from '../identity/identity.js';
 import type { Role } from '@strata/schema';
-import type { RenderCoordinator } from './render-coordinator.js';
+import type { RenderCoordinator } from '../rendering/render-coordinator.js';
 import * as ops from './scene-ops.js';
 import { copyTitle, parseDocument, toDocument } from './document.js';
 import type { BoxData, LayerData, ObjectData, SceneData, SceneEventData, ShapeData } from './types.js';
 import { checkBox, checkCategory, checkIndex, checkLayerCount, checkSeed, checkStyle, checkTitle } from './validate.js';
 
-export type { Actor } from './identity.js';
+export type { Actor } from '../identity/identity.js';
 
 /** Input shapes the domain accepts (the GraphQL input classes satisfy them). */
 export interface ShapeSpecInput {

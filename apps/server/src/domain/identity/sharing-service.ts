@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode, Role } from '@strata/schema';
-import { badInput, DomainError } from './errors.js';
+import { badInput, DomainError } from '../errors.js';
 import { requireUser, type Actor } from './identity.js';
-import type { AccessStore, Clock, InviteRecord } from './ports.js';
+import type { AccessStore, Clock, InviteRecord } from '../ports.js';
 import type { PresenceHub } from './presence.js';
-import type { SceneService } from './scene-service.js';
-import type { SceneData } from './types.js';
+import type { SceneService } from '../scenes/scene-service.js';
+import type { SceneData } from '../scenes/types.js';
 
 const RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, OWNER: 3 };
 

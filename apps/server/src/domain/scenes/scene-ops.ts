@@ -1,5 +1,5 @@
 import { ErrorCode } from '@strata/schema';
-import { badInput, DomainError, notFound } from './errors.js';
+import { badInput, DomainError, notFound } from '../errors.js';
 import type { LayerData, ObjectData, SceneData } from './types.js';
 
 /** Next revision of a scene: every accepted edit goes through here. */

@@ -1,6 +1,6 @@
-import { badInput } from './errors.js';
+import { badInput } from '../errors.js';
 import type { Limits } from './limits.js';
-import type { ModelSpec } from './model.js';
+import type { ModelSpec } from '../rendering/model.js';
 import type { ShapeSpecInput } from './scene-service.js';
 import type { BackgroundData, ObjectData, SceneData, ShapeData } from './types.js';
 import { checkBox, checkCategory, checkLayerCount, checkSeed, checkStyle, checkTitle } from './validate.js';

@@ -1,8 +1,8 @@
-import { decodePng, encodePng, pngSize } from '../lib/png.js';
-import type { BoxData } from './types.js';
-import { badInput, DomainError } from './errors.js';
+import { decodePng, encodePng, pngSize } from '../../lib/png.js';
+import type { BoxData } from '../scenes/types.js';
+import { badInput, DomainError } from '../errors.js';
 import { ErrorCode } from '@strata/schema';
-import type { Limits } from './limits.js';
+import type { Limits } from '../scenes/limits.js';
 
 /** A single-channel mask with values in [0, 1]. */
 export interface Mask {

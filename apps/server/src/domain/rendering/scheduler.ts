@@ -1,4 +1,4 @@
-import type { EncodedImage, InferenceEngine, InferenceRequest, Tensor } from './ports.js';
+import type { EncodedImage, InferenceEngine, InferenceRequest, Tensor } from '../ports.js';
 
 /** A step whose scene moved on before it ran; the step is dropped, not an error. */
 export class StaleStepError extends Error {

@@ -1,7 +1,7 @@
 import { ErrorCode } from '@strata/schema';
-import { badInput, DomainError } from './errors.js';
+import { badInput, DomainError } from '../errors.js';
 import type { Limits } from './limits.js';
-import type { ModelSpec } from './model.js';
+import type { ModelSpec } from '../rendering/model.js';
 import type { BoxData } from './types.js';
 
 /** Largest seed: seeds are non-negative 31-bit integers so every client language can hold them. */

@@ -1,6 +1,6 @@
 import { ErrorCode, Role, Visibility } from '@strata/schema';
-import { DomainError, notFound } from './errors.js';
-import type { SceneData } from './types.js';
+import { DomainError, notFound } from '../errors.js';
+import type { SceneData } from '../scenes/types.js';
 
 /** A person: stable id, a name and a colour others see. */
 export interface UserData {

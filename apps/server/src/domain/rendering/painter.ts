@@ -1,13 +1,13 @@
-import { decodePng } from '../lib/png.js';
-import { normalNoise } from '../lib/noise.js';
-import { DomainError } from './errors.js';
+import { decodePng } from '../../lib/png.js';
+import { normalNoise } from '../../lib/noise.js';
+import { DomainError } from '../errors.js';
 import { ErrorCode } from '@strata/schema';
 import { fitMask, maskFromPng, presetMask, type Mask } from './mask.js';
 import { categoryIndex, oneHot, styleIndex, type ModelSpec } from './model.js';
-import type { BlobStore, EncodedImage } from './ports.js';
-import { Lru } from './lru.js';
+import type { BlobStore, EncodedImage } from '../ports.js';
+import { Lru } from '../lru.js';
 import type { RenderScheduler } from './scheduler.js';
-import type { BackgroundData, ObjectData } from './types.js';
+import type { BackgroundData, ObjectData } from '../scenes/types.js';
 
 /** Noise streams: one seed feeds several generators without correlating them. */
 const STREAM = { background: 0, foreground: 1, shape: 2 } as const;

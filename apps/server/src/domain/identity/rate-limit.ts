@@ -1,5 +1,5 @@
 import { ErrorCode } from '@strata/schema';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 /** A token bucket: `rate` tokens per second, at most `burst` saved up. */
 export interface BucketRule {

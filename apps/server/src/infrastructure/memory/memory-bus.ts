@@ -1,5 +1,5 @@
-import type { EventBus } from '../domain/ports.js';
-import type { StoredEvent } from '../domain/types.js';
+import type { EventBus } from '../../domain/ports.js';
+import type { StoredEvent } from '../../domain/scenes/types.js';
 
 /** In-process fan-out of events per scene. Listeners must not throw; one that does is isolated. */
 export class MemoryEventBus implements EventBus {

@@ -1,8 +1,8 @@
 import { Visibility, type Role } from '@strata/schema';
-import type { UserData } from '../domain/identity.js';
-import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../domain/ports.js';
-import type { SceneData, SceneEventData, StoredEvent } from '../domain/types.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import type { UserData } from '../../domain/identity/identity.js';
+import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../../domain/ports.js';
+import type { SceneData, SceneEventData, StoredEvent } from '../../domain/scenes/types.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
 
 const clone = <T>(value: T): T => structuredClone(value);
 

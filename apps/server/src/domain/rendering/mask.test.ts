@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from './limits.js';
+import { DEFAULT_LIMITS } from '../scenes/limits.js';
 import { decodeMaskUpload, fitMask, maskFromPng, maskToPng, presetMask, PRESET_IDS } from './mask.js';
-import { encodePng } from '../lib/png.js';
+import { encodePng } from '../../lib/png.js';
 
 describe('fitMask', () => {
   it('fills exactly the box for a full mask, and nothing outside it', () => {

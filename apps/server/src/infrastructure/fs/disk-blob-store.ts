@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobStore } from '../domain/ports.js';
-import { Lru } from '../domain/lru.js';
-import { sha256 } from '../lib/hash.js';
+import type { BlobStore } from '../../domain/ports.js';
+import { Lru } from '../../domain/lru.js';
+import { sha256 } from '../../lib/hash.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InferenceEngine, InferenceRequest, InferenceResult } from './ports.js';
+import type { InferenceEngine, InferenceRequest, InferenceResult } from '../ports.js';
 import { RenderScheduler, StaleStepError, type StepRequest } from './scheduler.js';
 
 /** An engine at the outermost edge: records batches and answers when told to. */

@@ -1,12 +1,12 @@
 import { ErrorCode, RenderState } from '@strata/schema';
-import { isDomainError } from './errors.js';
-import { Lru } from './lru.js';
+import { isDomainError } from '../errors.js';
+import { Lru } from '../lru.js';
 import type { ModelSpec } from './model.js';
 import { pngToRgb, type Painter } from './painter.js';
-import type { BlobStore, Clock, EventBus, SceneStore } from './ports.js';
+import type { BlobStore, Clock, EventBus, SceneStore } from '../ports.js';
 import { renderKeys } from './render-keys.js';
 import { StaleStepError } from './scheduler.js';
-import type { SceneData, SceneEventData } from './types.js';
+import type { SceneData, SceneEventData } from '../scenes/types.js';
 
 /** Where every step of a scene stands, for the API. */
 export interface StepStatus {

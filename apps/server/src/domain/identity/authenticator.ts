@@ -1,10 +1,10 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ErrorCode } from '@strata/schema';
-import { DomainError } from '../domain/errors.js';
-import { checkColor, checkDisplayName, guestProfile, requireUser, type Actor, type UserData } from '../domain/identity.js';
-import type { AccessStore, ApiTokenRecord } from '../domain/ports.js';
-import { sha256 } from '../lib/hash.js';
+import { DomainError } from '../errors.js';
+import { checkColor, checkDisplayName, guestProfile, requireUser, type Actor, type UserData } from './identity.js';
+import type { AccessStore, ApiTokenRecord } from '../ports.js';
+import { sha256 } from '../../lib/hash.js';
 
 /** Name of the browser cookie that carries the session token. */
 export const SESSION_COOKIE = 'strata_session';
