@@ -23,14 +23,13 @@ import { WorkerPoolEngine } from './infrastructure/onnx/worker-pool.js';
 import { SqliteSceneStore } from './infrastructure/sqlite/sqlite-store.js';
 import { createLogger } from './logger.js';
 import { createHttpApp, type HttpFallback } from './transport/http.js';
-import type { IncomingMessage } from 'node:http';
-import { GraphQLError } from 'graphql';
-import { isDomainError } from './domain/errors.js';
 import { PresenceHub } from './domain/identity/presence.js';
 import { ConcurrencyLimiter, RateLimiter } from './domain/identity/rate-limit.js';
 import { SharingService } from './domain/identity/sharing-service.js';
 import type { AccessStore } from './domain/ports.js';
-import { Authenticator, bearerOf, loadSecret, sessionCookie, sessionCookieOf, type Credentials } from './domain/identity/authenticator.js';
+import { Authenticator } from './domain/identity/authenticator.js';
+import { loadSecret } from './infrastructure/fs/secret.js';
+import { createCallers } from './transport/callers.js';
 import type { Caller } from './graphql/scene-api.js';
 import { createWsServer } from './transport/ws.js';
 
@@ -71,7 +70,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const model = manifest.spec;
   const engine =
     overrides.engine ??
-    (await WorkerPoolEngine.start({ files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker }, config.workers));
+    (await WorkerPoolEngine.start(
+      { files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker },
+      config.workers,
+    ));
   mkdirSync(config.dataDir, { recursive: true });
   const store = overrides.store ?? new SqliteSceneStore(join(config.dataDir, 'strata.db'));
   const blobs = overrides.blobs ?? new DiskBlobStore(join(config.dataDir, 'blobs'));
@@ -106,21 +108,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
   };
   const contextFor = (caller: Caller): ApiContext => ({ api: createSceneApi(apiDeps, caller) });
-  /** Authenticate or fail with a typed 401. */
-  const authenticate = (credentials: Credentials, mint: boolean) => {
-    try {
-      return auth.authenticate(credentials, mint);
-    } catch (error) {
-      if (!isDomainError(error)) throw error;
-      throw new GraphQLError(error.message, { extensions: { code: error.code, ...error.details, http: { status: 401 } } });
-    }
-  };
-  const address = (request: IncomingMessage) => `ip:${request.socket.remoteAddress ?? 'unknown'}`;
-  const wsCredentials = (params: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage): Credentials => {
-    const raw = params?.['authorization'] ?? params?.['Authorization'] ?? params?.['token'];
-    const bearer = typeof raw === 'string' ? (bearerOf(raw) ?? (raw.trim() || null)) : null;
-    return { bearer, cookie: sessionCookieOf(request.headers.cookie) };
-  };
+  const callers = createCallers(auth);
 
   const schema = buildContractSchema();
   const rules = limitRules(schema, config.queryLimits);
@@ -136,17 +124,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await apollo.start();
   const http = createHttpApp({
     apollo,
-    context: async (req, res) => {
-      const credentials = { bearer: bearerOf(req.headers.authorization), cookie: sessionCookieOf(req.headers.cookie) };
-      const { actor, issued } = authenticate(credentials, true);
-      const setSession = (token: string) => res.append('Set-Cookie', sessionCookie(token, req.secure));
-      if (issued) setSession(issued.token);
-      return contextFor({ actor, rateKey: actor.id ?? address(req), setSession });
-    },
-    ensureSession: (req, res) => {
-      if (sessionCookieOf(req.headers.cookie) && auth.verifySession(sessionCookieOf(req.headers.cookie)!)) return;
-      res.append('Set-Cookie', sessionCookie(auth.newGuest(null).token, req.secure));
-    },
+    context: async (req, res) => contextFor(await callers.http(req, res)),
+    ensureSession: (req, res) => callers.ensureSession(req, res),
     blobs,
     shapeResolution: model.shapeResolution,
     health: () => ({ ok: true, modelVersion: model.version, provider: engine.provider, ...scheduler.stats() }),
@@ -157,19 +136,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     server: httpServer,
     schema,
     rules,
-    onConnect: (params, request) => {
-      try {
-        auth.authenticate(wsCredentials(params, request), false);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    context: (params, request) => {
-      const credentials = wsCredentials(params, request);
-      const { actor } = authenticate(credentials, false);
-      return contextFor({ actor, rateKey: actor.id ?? address(request), revalidate: () => void auth.authenticate(credentials, false) });
-    },
+    onConnect: (params, request) => callers.accept(params, request),
+    context: async (params, request) => contextFor(await callers.ws(params, request)),
     log: logError,
   });
 
@@ -207,9 +175,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       presence.close();
       scheduler.close();
       await engine.close();
-      await blobs.flush();
-      bus.close();
-      store.close();
+      await blobs.close();
+      await bus.close();
+      await store.close();
     },
   };
 }

@@ -46,8 +46,13 @@ describe('several people in one scene', () => {
 
   it('shows everyone who is here, with their colour, selection and pointer, and who left', async () => {
     type P = ScenePresenceSubscription['sceneEvents'];
-    const latest = (items: { sceneEvents: P }[]) => items.map((i) => i.sceneEvents).filter((e) => e.__typename === 'PresenceChanged').at(-1);
-    const names = (e: P | undefined) => (e && e.__typename === 'PresenceChanged' ? e.participants.map((p) => p.user.displayName).sort() : []);
+    const latest = (items: { sceneEvents: P }[]) =>
+      items
+        .map((i) => i.sceneEvents)
+        .filter((e) => e.__typename === 'PresenceChanged')
+        .at(-1);
+    const names = (e: P | undefined) =>
+      e && e.__typename === 'PresenceChanged' ? e.participants.map((p) => p.user.displayName).sort() : [];
     const clients = [owner.ws(), editor.ws(), viewer.ws()];
     const subs = clients.map((c) => collect(c, ScenePresenceDocument, { sceneId }, () => false, 20_000));
     const waitFor = async (pred: (items: { sceneEvents: P }[]) => boolean) => {
@@ -57,12 +62,17 @@ describe('several people in one scene', () => {
     await waitFor((items) => names(latest(items)).length === 3);
     expect(names(latest(subs[0]!.items as never))).toEqual(['Edda', 'Tester', 'Vic']);
 
-    const layerId = (await editor.gql(AddObjectDocument, { sceneId, input: { category: 'tree', box: box(0.1) } })).data!.addObject.layers[0]!.id;
-    expect((await editor.gql(UpdatePresenceDocument, { sceneId, selectedLayerId: layerId, pointer: { x: 0.25, y: 0.75 } })).data!.updatePresence).toBe(true);
+    const layerId = (await editor.gql(AddObjectDocument, { sceneId, input: { category: 'tree', box: box(0.1) } })).data!.addObject
+      .layers[0]!.id;
+    expect(
+      (await editor.gql(UpdatePresenceDocument, { sceneId, selectedLayerId: layerId, pointer: { x: 0.25, y: 0.75 } })).data!.updatePresence,
+    ).toBe(true);
     await waitFor((items) => {
       const e = latest(items);
       const edda = e?.__typename === 'PresenceChanged' ? e.participants.find((p) => p.user.displayName === 'Edda') : undefined;
-      return edda?.selectedLayerId === layerId && edda.pointer?.x === 0.25 && edda.role === 'EDITOR' && /^#[0-9a-f]{6}$/.test(edda.user.color);
+      return (
+        edda?.selectedLayerId === layerId && edda.pointer?.x === 0.25 && edda.role === 'EDITOR' && /^#[0-9a-f]{6}$/.test(edda.user.color)
+      );
     });
     subs[2]!.cancel();
     await waitFor(() => true);
@@ -76,13 +86,23 @@ describe('several people in one scene', () => {
     const start = (await owner.gql(SceneDocument, { id: sceneId })).data!.scene;
     const done = (items: { sceneEvents: { __typename: string; change?: string } }[]) =>
       items.filter((i) => i.sceneEvents.__typename === 'SceneChanged' && i.sceneEvents.change === 'OBJECT_ADDED').length >= 10;
-    const streams = [owner, editor, viewer].map((u) => collect(u.ws(), SceneEventsDocument, { sceneId, after: start.lastSeq }, done as never));
+    const streams = [owner, editor, viewer].map((u) =>
+      collect(u.ws(), SceneEventsDocument, { sceneId, after: start.lastSeq }, done as never),
+    );
     await Promise.all([
-      ...Array.from({ length: 5 }, (_, i) => owner.gql(AddObjectDocument, { sceneId, input: { category: 'rock', box: box(0.05 * i), appearanceSeed: i } })),
-      ...Array.from({ length: 5 }, (_, i) => editor.gql(AddObjectDocument, { sceneId, input: { category: 'bush', box: box(0.05 * i + 0.5), appearanceSeed: 10 + i } })),
+      ...Array.from({ length: 5 }, (_, i) =>
+        owner.gql(AddObjectDocument, { sceneId, input: { category: 'rock', box: box(0.05 * i), appearanceSeed: i } }),
+      ),
+      ...Array.from({ length: 5 }, (_, i) =>
+        editor.gql(AddObjectDocument, { sceneId, input: { category: 'bush', box: box(0.05 * i + 0.5), appearanceSeed: 10 + i } }),
+      ),
     ]);
     const orders = (await Promise.all(streams.map((s) => s.done))).map((items) =>
-      items.flatMap((i) => (i.sceneEvents.__typename === 'SceneChanged' && i.sceneEvents.change === 'OBJECT_ADDED' ? [`${i.sceneEvents.revision}:${i.sceneEvents.layerId}`] : [])),
+      items.flatMap((i) =>
+        i.sceneEvents.__typename === 'SceneChanged' && i.sceneEvents.change === 'OBJECT_ADDED'
+          ? [`${i.sceneEvents.revision}:${i.sceneEvents.layerId}`]
+          : [],
+      ),
     );
     expect(orders[0]).toHaveLength(10);
     expect(orders[1]).toEqual(orders[0]);
@@ -126,10 +146,14 @@ describe('several people in one scene', () => {
     const edit = await viewer.gql(UpdateObjectDocument, { sceneId, layerId: s.layers[0]!.id, input: { appearanceSeed: 1 } });
     expect(edit.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
     const ws = await new Promise<{ errors?: unknown }>((resolve) => {
-      viewer.ws().subscribe(
-        { query: `mutation { addObject(sceneId: "${sceneId}", input: { category: "tree", box: { x: 0, y: 0, w: 0.5, h: 0.5 } }) { revision } }` },
-        { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} },
-      );
+      viewer
+        .ws()
+        .subscribe(
+          {
+            query: `mutation { addObject(sceneId: "${sceneId}", input: { category: "tree", box: { x: 0, y: 0, w: 0.5, h: 0.5 } }) { revision } }`,
+          },
+          { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} },
+        );
     });
     expect(ws.errors).toMatchObject([{ extensions: { code: 'FORBIDDEN' } }]);
     expect((await owner.gql(SceneDocument, { id: sceneId })).data!.scene.revision).toBe(s.revision);
@@ -139,7 +163,9 @@ describe('several people in one scene', () => {
     const http = await stranger.gql(SceneDocument, { id: sceneId });
     expect(http.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
     const missing = await stranger.gql(SceneDocument, { id: '00000000-0000-0000-0000-000000000000' });
-    expect(http.errors?.[0]?.message.replace(sceneId, 'ID')).toBe(missing.errors?.[0]?.message.replace('00000000-0000-0000-0000-000000000000', 'ID'));
+    expect(http.errors?.[0]?.message.replace(sceneId, 'ID')).toBe(
+      missing.errors?.[0]?.message.replace('00000000-0000-0000-0000-000000000000', 'ID'),
+    );
     const sub = collect(stranger.ws(), SceneEventsDocument, { sceneId }, () => true);
     await sub.done;
     expect(sub.errors[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
@@ -147,7 +173,9 @@ describe('several people in one scene', () => {
     await anonymous.done;
     expect(anonymous.errors[0]).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
     expect((await stranger.gql(ScenesDocument, {})).data!.scenes.nodes.map((n) => n.id)).not.toContain(sceneId);
-    expect((await stranger.gql(UpdateObjectDocument, { sceneId, layerId: 'x', input: { appearanceSeed: 1 } })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect(
+      (await stranger.gql(UpdateObjectDocument, { sceneId, layerId: 'x', input: { appearanceSeed: 1 } })).errors?.[0]?.extensions?.['code'],
+    ).toBe('NOT_FOUND');
   });
 
   it('lets anyone with the link watch a LINK scene, and lists PUBLIC scenes to everyone', async () => {
@@ -182,12 +210,22 @@ describe('identity and API tokens', () => {
   afterAll(() => server?.stop());
 
   it('gives a browser a guest identity as a cookie on its first visit', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { id displayName color } }' }) });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { id displayName color } }' }),
+    });
     const cookie = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^strata_session=.+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax/);
-    const again = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: cookie.split(';')[0]! }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const again = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: cookie.split(';')[0]! },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
     expect(again.headers.get('set-cookie')).toBeNull();
-    expect(((await again.json()) as { data: { me: { id: string } } }).data.me.id).toBe(((await res.json()) as { data: { me: { id: string } } }).data.me.id);
+    expect(((await again.json()) as { data: { me: { id: string } } }).data.me.id).toBe(
+      ((await res.json()) as { data: { me: { id: string } } }).data.me.id,
+    );
   });
 
   it('lets a third-party client act with a personal API token on HTTP and WebSocket until it is revoked', async () => {
@@ -196,7 +234,9 @@ describe('identity and API tokens', () => {
     const bot = server.as(created.token);
     expect((await bot.gql(MeDocument, {})).data!.me!.id).toBe(server.user!.id);
     const sceneId = (await bot.gql(CreateSceneDocument, { input: { title: 'By token', seed: 1 } })).data!.createScene.id;
-    const sub = collect(bot.ws(), SceneEventsDocument, { sceneId, after: 0 }, (items) => items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'));
+    const sub = collect(bot.ws(), SceneEventsDocument, { sceneId, after: 0 }, (items) =>
+      items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'),
+    );
     await sub.done;
     expect(sub.errors).toEqual([]);
     await server.gql(RevokeApiTokenDocument, { id: created.apiToken.id });
@@ -215,7 +255,9 @@ describe('identity and API tokens', () => {
 
   it('limits mutations per person with RATE_LIMITED saying when to retry', async () => {
     const user = await server.newUser('Speedy');
-    const results = await Promise.all(Array.from({ length: 14 }, (_, i) => user.gql(CreateSceneDocument, { input: { title: `fast ${i}`, seed: i } })));
+    const results = await Promise.all(
+      Array.from({ length: 14 }, (_, i) => user.gql(CreateSceneDocument, { input: { title: `fast ${i}`, seed: i } })),
+    );
     const limited = results.filter((r) => r.errors?.[0]?.extensions?.['code'] === 'RATE_LIMITED');
     expect(limited.length).toBeGreaterThan(0);
     expect(limited[0]!.errors![0]!.extensions!['retryAfterMs']).toBeGreaterThan(0);
@@ -225,10 +267,13 @@ describe('identity and API tokens', () => {
 
   it('needs an identity to change anything', async () => {
     const ws = await new Promise<{ errors?: unknown }>((resolve) => {
-      server.as(null).ws().subscribe(
-        { query: 'mutation { createScene(input: { title: "x" }) { id } }' },
-        { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} },
-      );
+      server
+        .as(null)
+        .ws()
+        .subscribe(
+          { query: 'mutation { createScene(input: { title: "x" }) { id } }' },
+          { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} },
+        );
     });
     expect(ws.errors).toMatchObject([{ extensions: { code: 'UNAUTHENTICATED' } }]);
   });

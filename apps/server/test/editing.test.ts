@@ -41,12 +41,31 @@ describe('editing a scene', () => {
   it('gives the second of two edits of one layer from the same base a CONFLICT with the current state', async () => {
     const s = await scene();
     const layer = s.layers[1]!;
-    const first = await server.gql(UpdateObjectDocument, { sceneId, layerId: layer.id, input: { box: box(0.4) }, baseRevision: s.revision });
+    const first = await server.gql(UpdateObjectDocument, {
+      sceneId,
+      layerId: layer.id,
+      input: { box: box(0.4) },
+      baseRevision: s.revision,
+    });
     expect(first.errors).toBeUndefined();
-    const second = await server.gql(UpdateObjectDocument, { sceneId, layerId: layer.id, input: { appearanceSeed: 77 }, baseRevision: s.revision });
-    expect(second.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'baseRevision', current: { id: layer.id, object: { box: box(0.4) } } });
+    const second = await server.gql(UpdateObjectDocument, {
+      sceneId,
+      layerId: layer.id,
+      input: { appearanceSeed: 77 },
+      baseRevision: s.revision,
+    });
+    expect(second.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      field: 'baseRevision',
+      current: { id: layer.id, object: { box: box(0.4) } },
+    });
     // An edit of another layer from the same stale base still lands.
-    const other = await server.gql(UpdateObjectDocument, { sceneId, layerId: s.layers[0]!.id, input: { appearanceSeed: 5 }, baseRevision: s.revision });
+    const other = await server.gql(UpdateObjectDocument, {
+      sceneId,
+      layerId: s.layers[0]!.id,
+      input: { appearanceSeed: 5 },
+      baseRevision: s.revision,
+    });
     expect(other.errors).toBeUndefined();
     await idle();
   });
@@ -113,11 +132,14 @@ describe('editing a scene', () => {
     expect(await other.gql(SceneDocument, { id: sceneId })).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
   });
 
-  it('answers a mutation with exactly the scene its events describe up to the answer\'s lastSeq', async () => {
+  it("answers a mutation with exactly the scene its events describe up to the answer's lastSeq", async () => {
     await idle();
     const s = await scene();
-    const sub = collect(server.ws(), SceneEventsDocument, { sceneId, after: s.lastSeq }, (items) => items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'));
-    const answer = (await server.gql(UpdateObjectDocument, { sceneId, layerId: s.layers[0]!.id, input: { appearanceSeed: 31337 } })).data!.updateObject;
+    const sub = collect(server.ws(), SceneEventsDocument, { sceneId, after: s.lastSeq }, (items) =>
+      items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'),
+    );
+    const answer = (await server.gql(UpdateObjectDocument, { sceneId, layerId: s.layers[0]!.id, input: { appearanceSeed: 31337 } })).data!
+      .updateObject;
     const events = (await sub.done).map((i) => i.sceneEvents).filter((e) => e.seq <= answer.lastSeq && e.__typename !== 'PresenceChanged');
     const changed = events.filter((e) => e.__typename === 'SceneChanged');
     expect(changed).toHaveLength(1);
@@ -143,7 +165,12 @@ describe('editing a scene', () => {
     const copy = (await server.gql(DuplicateSceneDocument, { sceneId })).data!.duplicateScene;
     expect(copy.title).toBe('Edits (copy)');
     expect(copy.renderState).toBe('DONE');
-    const bad = await server.gql(ImportSceneDocument, { document: { ...doc, layers: [{ category: 'tree', box: { x: 2, y: 0, w: 0.1, h: 0.1 }, appearanceSeed: 1, shape: { kind: 'GENERATED', seed: 1 } }] } });
+    const bad = await server.gql(ImportSceneDocument, {
+      document: {
+        ...doc,
+        layers: [{ category: 'tree', box: { x: 2, y: 0, w: 0.1, h: 0.1 }, appearanceSeed: 1, shape: { kind: 'GENERATED', seed: 1 } }],
+      },
+    });
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'document.layers.0.box.x' });
   });
 
@@ -153,7 +180,11 @@ describe('editing a scene', () => {
     for (let y = 4; y < 12; y++) for (let x = 2; x < 14; x++) a8[y * size + x] = 255;
     const added = await server.gql(AddObjectDocument, {
       sceneId,
-      input: { category: 'rock', box: { x: 0.6, y: 0.7, w: 0.3, h: 0.2 }, shape: { kind: 'DRAWN', mask: { format: 'A8', width: size, height: size, data: a8.toString('base64') } } },
+      input: {
+        category: 'rock',
+        box: { x: 0.6, y: 0.7, w: 0.3, h: 0.2 },
+        shape: { kind: 'DRAWN', mask: { format: 'A8', width: size, height: size, data: a8.toString('base64') } },
+      },
     });
     expect(added.errors).toBeUndefined();
     const shape = added.data!.addObject.layers.at(-1)!.object.shape;
@@ -167,7 +198,9 @@ describe('editing a scene', () => {
 
   it('delivers frames inline to clients that ask, and serves them over HTTP', async () => {
     const s = await scene();
-    const sub = collect(server.ws(), SceneEventsInlineDocument, { sceneId, after: 0 }, (items) => items.some((i) => i.sceneEvents.__typename === 'FrameRendered'));
+    const sub = collect(server.ws(), SceneEventsInlineDocument, { sceneId, after: 0 }, (items) =>
+      items.some((i) => i.sceneEvents.__typename === 'FrameRendered'),
+    );
     const [first] = (await sub.done).filter((i) => i.sceneEvents.__typename === 'FrameRendered');
     const inline = first!.sceneEvents.__typename === 'FrameRendered' ? first!.sceneEvents.frame : null;
     const viaHttp = Buffer.from(await (await fetch(`${server.url}${inline!.url}`)).arrayBuffer());
@@ -185,7 +218,10 @@ describe('editing a scene', () => {
     expect(page.nodes[0]!.createdAt >= page.nodes[1]!.createdAt).toBe(true);
     const next = (await server.gql(ScenesDocument, { first: 2, after: page.pageInfo.endCursor })).data!.scenes;
     expect(next.nodes.map((n) => n.id)).not.toContain(page.nodes[0]!.id);
-    expect((await server.gql(ScenesDocument, { first: 0 })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    expect((await server.gql(ScenesDocument, { first: 0 })).errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'first',
+    });
   });
 
   it('ends subscriptions with SceneDeleted when the scene is deleted', async () => {

@@ -27,12 +27,49 @@ describe('bad input', () => {
     ['a huge number', { category: 'tree', box: { ...BOX, h: 1e308 } }, 'BAD_USER_INPUT', 'input.box.h'],
     ['a non-numeric box field', { category: 'tree', box: { ...BOX, y: 'NaN' } }, 'BAD_USER_INPUT', 'input.box.y'],
     ['a negative seed', { category: 'tree', box: BOX, appearanceSeed: -1 }, 'BAD_USER_INPUT', 'input.appearanceSeed'],
-    ['an unknown preset', { category: 'tree', box: BOX, shape: { kind: 'PRESET', preset: 'spaceship' } }, 'BAD_USER_INPUT', 'input.shape.preset'],
+    [
+      'an unknown preset',
+      { category: 'tree', box: BOX, shape: { kind: 'PRESET', preset: 'spaceship' } },
+      'BAD_USER_INPUT',
+      'input.shape.preset',
+    ],
     ['a drawn shape without a mask', { category: 'tree', box: BOX, shape: { kind: 'DRAWN' } }, 'BAD_USER_INPUT', 'input.shape.mask'],
-    ['a malformed mask', { category: 'tree', box: BOX, shape: { kind: 'DRAWN', mask: { format: 'PNG', data: 'bm90IGEgcG5n' } } }, 'BAD_USER_INPUT', 'input.shape.mask.data'],
-    ['an oversized mask', { category: 'tree', box: BOX, shape: { kind: 'DRAWN', mask: { format: 'A8', width: 512, height: 512, data: Buffer.alloc(512 * 512, 255).toString('base64') } } }, 'LIMIT_EXCEEDED', 'input.shape.mask.data'],
-    ['an A8 mask of the wrong length', { category: 'tree', box: BOX, shape: { kind: 'DRAWN', mask: { format: 'A8', width: 8, height: 8, data: Buffer.alloc(10, 255).toString('base64') } } }, 'BAD_USER_INPUT', 'input.shape.mask.data'],
-    ['an empty mask', { category: 'tree', box: BOX, shape: { kind: 'DRAWN', mask: { format: 'A8', width: 4, height: 4, data: Buffer.alloc(16, 0).toString('base64') } } }, 'BAD_USER_INPUT', 'input.shape.mask.data'],
+    [
+      'a malformed mask',
+      { category: 'tree', box: BOX, shape: { kind: 'DRAWN', mask: { format: 'PNG', data: 'bm90IGEgcG5n' } } },
+      'BAD_USER_INPUT',
+      'input.shape.mask.data',
+    ],
+    [
+      'an oversized mask',
+      {
+        category: 'tree',
+        box: BOX,
+        shape: { kind: 'DRAWN', mask: { format: 'A8', width: 512, height: 512, data: Buffer.alloc(512 * 512, 255).toString('base64') } },
+      },
+      'LIMIT_EXCEEDED',
+      'input.shape.mask.data',
+    ],
+    [
+      'an A8 mask of the wrong length',
+      {
+        category: 'tree',
+        box: BOX,
+        shape: { kind: 'DRAWN', mask: { format: 'A8', width: 8, height: 8, data: Buffer.alloc(10, 255).toString('base64') } },
+      },
+      'BAD_USER_INPUT',
+      'input.shape.mask.data',
+    ],
+    [
+      'an empty mask',
+      {
+        category: 'tree',
+        box: BOX,
+        shape: { kind: 'DRAWN', mask: { format: 'A8', width: 4, height: 4, data: Buffer.alloc(16, 0).toString('base64') } },
+      },
+      'BAD_USER_INPUT',
+      'input.shape.mask.data',
+    ],
   ];
 
   it.each(cases)('refuses %s with a typed error naming the field, and changes nothing', async (_name, input, code, field) => {
@@ -62,7 +99,8 @@ describe('bad input', () => {
     const small = await startServer({ env: { STRATA_MAX_LAYERS: '2' } });
     try {
       const id = (await small.gql(CreateSceneDocument, { input: { title: 'Full', seed: 2 } })).data!.createScene.id;
-      for (let i = 0; i < 2; i++) expect((await small.gql(AddObjectDocument, { sceneId: id, input: { category: 'rock', box: BOX } })).errors).toBeUndefined();
+      for (let i = 0; i < 2; i++)
+        expect((await small.gql(AddObjectDocument, { sceneId: id, input: { category: 'rock', box: BOX } })).errors).toBeUndefined();
       const third = await small.gql(AddObjectDocument, { sceneId: id, input: { category: 'rock', box: BOX } });
       expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 2 });
     } finally {
@@ -74,7 +112,11 @@ describe('bad input', () => {
     const client = server.ws();
     const result = await new Promise<{ errors?: readonly { extensions?: Record<string, unknown> }[] }>((resolve) => {
       client.subscribe(
-        { query: 'mutation($s: ID!) { addObject(sceneId: $s, input: { category: "dragon", box: { x: 0, y: 0, w: 0.5, h: 0.5 } }) { revision } }', variables: { s: sceneId } },
+        {
+          query:
+            'mutation($s: ID!) { addObject(sceneId: $s, input: { category: "dragon", box: { x: 0, y: 0, w: 0.5, h: 0.5 } }) { revision } }',
+          variables: { s: sceneId },
+        },
         { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e as never }), complete: () => {} },
       );
     });
@@ -85,14 +127,18 @@ describe('bad input', () => {
   });
 
   it('answers malformed JSON with a 400, and the server keeps serving', async () => {
-    const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(res.status).toBe(400);
     const ok = await server.gql('{ model { version } }');
     expect(ok.errors).toBeUndefined();
   });
 
   it('refuses operations that cost too much, on both transports', async () => {
-    const fields = Array.from({ length: 1000 }, (_, i) => `f${i}: model { version }`).join(" ");
+    const fields = Array.from({ length: 1000 }, (_, i) => `f${i}: model { version }`).join(' ');
     const http = await server.gql(`{ ${fields} }`);
     expect(http.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
     const ws = collect(server.ws(), parse(`{ ${fields} }`), {}, () => true);
@@ -123,7 +169,10 @@ describe('unexpected errors', () => {
 
       const client = server.ws();
       const ws = await new Promise<{ errors?: unknown }>((resolve) => {
-        client.subscribe({ query: '{ scenes { totalCount } }' }, { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} });
+        client.subscribe(
+          { query: '{ scenes { totalCount } }' },
+          { next: (v) => resolve(v as never), error: (e) => resolve({ errors: e }), complete: () => {} },
+        );
       });
       expect(ws.errors).toMatchObject([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
       expect(JSON.stringify(ws)).not.toContain('secret');

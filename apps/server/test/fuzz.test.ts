@@ -23,7 +23,12 @@ const CATEGORIES = ['tree', 'pine', 'house', 'horse', 'rock', 'bush'];
 const ALLOWED = new Set(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT']);
 
 /** One random edit by `user`, based on the revision they last saw (which may be stale). */
-async function randomEdit(user: TestUser, sceneId: string, random: () => number, known: { revision: number; layers: string[] }): Promise<string | null> {
+async function randomEdit(
+  user: TestUser,
+  sceneId: string,
+  random: () => number,
+  known: { revision: number; layers: string[] },
+): Promise<string | null> {
   const pick = <T>(xs: T[]) => xs[Math.floor(random() * xs.length)];
   const layerId = pick(known.layers) ?? 'missing';
   const base = random() < 0.5 ? known.revision : undefined;
@@ -31,9 +36,18 @@ async function randomEdit(user: TestUser, sceneId: string, random: () => number,
   const r = random();
   const result =
     r < 0.3 || known.layers.length === 0
-      ? await user.gql(AddObjectDocument, { sceneId, input: { category: pick(CATEGORIES)!, box, appearanceSeed: Math.floor(random() * 1000) }, baseRevision: base })
+      ? await user.gql(AddObjectDocument, {
+          sceneId,
+          input: { category: pick(CATEGORIES)!, box, appearanceSeed: Math.floor(random() * 1000) },
+          baseRevision: base,
+        })
       : r < 0.5
-        ? await user.gql(UpdateObjectDocument, { sceneId, layerId, input: random() < 0.5 ? { box } : { appearanceSeed: Math.floor(random() * 1000) }, baseRevision: base })
+        ? await user.gql(UpdateObjectDocument, {
+            sceneId,
+            layerId,
+            input: random() < 0.5 ? { box } : { appearanceSeed: Math.floor(random() * 1000) },
+            baseRevision: base,
+          })
         : r < 0.6
           ? await user.gql(MoveLayerDocument, { sceneId, layerId, toIndex: Math.floor(random() * known.layers.length), baseRevision: base })
           : r < 0.7
@@ -77,8 +91,13 @@ describe('seeded fuzz: interleaved edits from several clients', () => {
     }
     await server.app.coordinator.idle(sceneId);
     const truth = (await server.gql(SceneDocument, { id: sceneId })).data!.scene;
-    const lastSeq = server.app.store.lastSeq(sceneId);
-    for (let i = 0; i < 200 && !streams.every((s) => s.items.some((it) => it.sceneEvents.seq === lastSeq && it.sceneEvents.__typename !== 'PresenceChanged')); i++) {
+    const lastSeq = await server.app.store.lastSeq(sceneId);
+    for (
+      let i = 0;
+      i < 200 &&
+      !streams.every((s) => s.items.some((it) => it.sceneEvents.seq === lastSeq && it.sceneEvents.__typename !== 'PresenceChanged'));
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 25));
     }
     const finals = streams.map((s) => {
@@ -88,7 +107,11 @@ describe('seeded fuzz: interleaved edits from several clients', () => {
       const changes = logged.filter((e): e is Extract<Event, { __typename: 'SceneChanged' }> => e.__typename === 'SceneChanged');
       return changes.at(-1)!.scene;
     });
-    const shape = (s: (typeof finals)[number]) => ({ revision: s.revision, background: { style: s.background.style, seed: s.background.seed }, layers: s.layers.map((l) => ({ id: l.id, visible: l.visible, object: l.object })) });
+    const shape = (s: (typeof finals)[number]) => ({
+      revision: s.revision,
+      background: { style: s.background.style, seed: s.background.seed },
+      layers: s.layers.map((l) => ({ id: l.id, visible: l.visible, object: l.object })),
+    });
     for (const f of finals) expect(shape(f)).toEqual(shape(truth as never));
     expect(truth.renderState).toBe('DONE');
   });

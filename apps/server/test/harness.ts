@@ -47,7 +47,9 @@ export interface TestServer extends TestUser {
 }
 
 /** Boot the real server (real models, real workers, SQLite in a temp dir) on an ephemeral port. */
-export async function startServer(options: { dataDir?: string; env?: Record<string, string>; overrides?: AppOverrides } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { dataDir?: string; env?: Record<string, string>; overrides?: AppOverrides } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'strata-test-'));
   const log = captureLogger();
   const config = loadConfig({ STRATA_DATA_DIR: dataDir, STRATA_WORKERS: '1', STRATA_LOG: 'silent', ...options.env });
@@ -66,7 +68,13 @@ export async function startServer(options: { dataDir?: string; env?: Record<stri
       return (await res.json()) as Response<never>;
     },
     ws() {
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, connectionParams: token ? { authorization: `Bearer ${token}` } : {} });
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        lazy: true,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      });
       clients.push(client);
       return client;
     },

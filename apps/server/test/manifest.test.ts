@@ -33,7 +33,11 @@ describe('the model manifest', () => {
   it.each([
     ['a wrong checksum', (m: Record<string, any>) => (m['models'].foreground.sha256 = '0'.repeat(64)), /foreground\.onnx has sha256/],
     ['a missing file', (m: Record<string, any>) => (m['models'].shape.file = 'nope.onnx'), /nope\.onnx does not exist/],
-    ['a tensor that does not match the contract', (m: Record<string, any>) => (m['models'].background.inputs[0].shape = ['batch', 99]), /background\.inputs z is float32\["batch",99\]/],
+    [
+      'a tensor that does not match the contract',
+      (m: Record<string, any>) => (m['models'].background.inputs[0].shape = ['batch', 99]),
+      /background\.inputs z is float32\["batch",99\]/,
+    ],
     ['noise sizes that disagree with the tensors', (m: Record<string, any>) => (m['noise'].foreground = 7), /foreground\.inputs z/],
     ['an unknown format', (m: Record<string, any>) => (m['format'] = 'other/9'), /format must be/],
   ])('refuses %s with MODEL_MISMATCH', async (_name, edit, message) => {
@@ -47,6 +51,9 @@ describe('the model manifest', () => {
       m['models'].background.sha256 = m['models'].shape.sha256;
     });
     const config = loadConfig({ STRATA_MODELS_DIR: dir, STRATA_DATA_DIR: join(dir, 'data'), STRATA_WORKERS: '1', STRATA_LOG: 'silent' });
-    await expect(createApp(config)).rejects.toMatchObject({ code: 'MODEL_MISMATCH', message: expect.stringMatching(/background\.onnx has inputs/) });
+    await expect(createApp(config)).rejects.toMatchObject({
+      code: 'MODEL_MISMATCH',
+      message: expect.stringMatching(/background\.onnx has inputs/),
+    });
   });
 });

@@ -40,16 +40,26 @@ describe('a client dropped mid-render', () => {
       );
     });
     for (let i = 0; i < 8; i++) {
-      await server.gql(AddObjectDocument, { sceneId, input: { category: 'bush', box: { x: 0.1 * i, y: 0.6, w: 0.2, h: 0.3 }, appearanceSeed: i } });
+      await server.gql(AddObjectDocument, {
+        sceneId,
+        input: { category: 'bush', box: { x: 0.1 * i, y: 0.6, w: 0.2, h: 0.3 }, appearanceSeed: i },
+      });
       await new Promise((r) => setTimeout(r, 30));
     }
     await dropped;
     await server.app.coordinator.idle(sceneId);
     const lastSeen = seen.at(-1)!.seq;
-    const resumed = collect(server.ws(), SceneEventsDocument, { sceneId, after: lastSeen }, (items) => items.some((i) => i.sceneEvents.__typename === 'RenderCompleted' && i.sceneEvents.revision === 9));
+    const resumed = collect(server.ws(), SceneEventsDocument, { sceneId, after: lastSeen }, (items) =>
+      items.some((i) => i.sceneEvents.__typename === 'RenderCompleted' && i.sceneEvents.revision === 9),
+    );
     const logged = (items: { sceneEvents: Event }[]) => items.map((i) => i.sceneEvents).filter((e) => e.__typename !== 'PresenceChanged');
     const rest = logged(await resumed.done);
-    const full = collect(server.ws(), SceneEventsDocument, { sceneId, after: 0 }, (items) => logged(items).length >= seen.length + rest.length);
+    const full = collect(
+      server.ws(),
+      SceneEventsDocument,
+      { sceneId, after: 0 },
+      (items) => logged(items).length >= seen.length + rest.length,
+    );
     const all = logged(await full.done).slice(0, seen.length + rest.length);
     expect([...seen, ...rest]).toEqual(all);
     expect([...seen, ...rest].map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
@@ -67,9 +77,10 @@ describe('a client dropped mid-render', () => {
     const first = await stream.next();
     expect(first.value!.seq).toBe(1);
     // Flood while the consumer does not pull: more than the live buffer holds.
-    for (let i = 0; i < 1500; i++) bus.publish(store.appendEvents(sceneId, 1, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }]));
+    for (let i = 0; i < 1500; i++)
+      await bus.publish(await store.appendEvents(sceneId, 1, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }]));
     const seqs: number[] = [first.value!.seq];
-    const last = store.lastSeq(sceneId);
+    const last = await store.lastSeq(sceneId);
     while (seqs.at(-1)! < last) seqs.push((await stream.next()).value!.seq);
     expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
     await stream.return(undefined);

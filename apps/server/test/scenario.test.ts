@@ -42,7 +42,10 @@ describe('a scene built step by step over GraphQL', () => {
     sceneId = created.data!.createScene.id;
     const sub = collect(server.ws(), SceneEventsDocument, { sceneId, after: 0 }, doneAt(9));
     for (let i = 0; i < 8; i++) {
-      const added = await server.gql(AddObjectDocument, { sceneId, input: { category: CATEGORIES[i]!, box: box(i), appearanceSeed: 100 + i, shape: { kind: 'GENERATED', seed: 7 + i } } });
+      const added = await server.gql(AddObjectDocument, {
+        sceneId,
+        input: { category: CATEGORIES[i]!, box: box(i), appearanceSeed: 100 + i, shape: { kind: 'GENERATED', seed: 7 + i } },
+      });
       expect(added.errors).toBeUndefined();
       expect(added.data!.addObject.revision).toBe(i + 2);
     }
@@ -64,7 +67,12 @@ describe('a scene built step by step over GraphQL', () => {
     const scene = (await server.gql(SceneDocument, { id: sceneId })).data!.scene;
     const layer3 = scene.layers[2]!;
     const sub = collect(server.ws(), SceneEventsDocument, { sceneId, after: scene.lastSeq }, doneAt(scene.revision + 1));
-    const edited = await server.gql(UpdateObjectDocument, { sceneId, layerId: layer3.id, input: { appearanceSeed: 999 }, baseRevision: scene.revision });
+    const edited = await server.gql(UpdateObjectDocument, {
+      sceneId,
+      layerId: layer3.id,
+      input: { appearanceSeed: 999 },
+      baseRevision: scene.revision,
+    });
     expect(edited.errors).toBeUndefined();
     const events = logged(await sub.done);
     expect(framesOf(events).map((f) => f.step)).toEqual([3, 4, 5, 6, 7, 8]);
@@ -88,7 +96,8 @@ describe('a scene built step by step over GraphQL', () => {
       for (let px = 0; px < R; px++) {
         const inside = px >= x * R - margin && px < (x + w) * R + margin && py >= y * R - margin && py < (y + h) * R + margin;
         const i = (py * R + px) * 4;
-        const differs = before.rgba[i] !== painted.rgba[i] || before.rgba[i + 1] !== painted.rgba[i + 1] || before.rgba[i + 2] !== painted.rgba[i + 2];
+        const differs =
+          before.rgba[i] !== painted.rgba[i] || before.rgba[i + 1] !== painted.rgba[i + 1] || before.rgba[i + 2] !== painted.rgba[i + 2];
         if (differs && inside) changedInside++;
         if (differs && !inside) changedOutside++;
       }
@@ -103,7 +112,12 @@ describe('a scene built step by step over GraphQL', () => {
     expect(replayed.slice(0, firstEvents.length)).toEqual(firstEvents);
 
     const cut = 10;
-    const resumed = collect(server.ws(), SceneEventsDocument, { sceneId, after: cut }, (items) => logged(items).length >= firstEvents.length - cut);
+    const resumed = collect(
+      server.ws(),
+      SceneEventsDocument,
+      { sceneId, after: cut },
+      (items) => logged(items).length >= firstEvents.length - cut,
+    );
     expect(logged(await resumed.done).slice(0, firstEvents.length - cut)).toEqual(firstEvents.slice(cut));
   });
 

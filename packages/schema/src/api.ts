@@ -43,7 +43,7 @@ export interface SceneApi {
   undo(sceneId: string): Promise<Scene>;
   redo(sceneId: string): Promise<Scene>;
 
-  sceneEvents(args: SceneEventsArgs): AsyncIterable<SceneEventPayload>;
+  sceneEvents(args: SceneEventsArgs): Promise<AsyncIterable<SceneEventPayload>>;
 
   me(): User | null;
   startSession(displayName?: string | null): Promise<Session>;

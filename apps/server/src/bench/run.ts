@@ -47,10 +47,21 @@ function feeds(m: LoadedManifest, model: InferenceRequest['model'], batch: numbe
   if (model === 'shape') return { category: oneHot(categories.length), z: z(noise.shape) };
   const mask = new Float32Array(batch * R * R);
   for (let b = 0; b < batch; b++) for (let y = R / 2; y < R - 4; y++) mask.fill(1, b * R * R + y * R + R / 4, b * R * R + y * R + R / 2);
-  return { canvas: { data: new Float32Array(batch * 3 * R * R).fill(0.1), dims: [batch, 3, R, R] }, mask: { data: mask, dims: [batch, 1, R, R] }, category: oneHot(categories.length), z: z(noise.foreground) };
+  return {
+    canvas: { data: new Float32Array(batch * 3 * R * R).fill(0.1), dims: [batch, 3, R, R] },
+    mask: { data: mask, dims: [batch, 1, R, R] },
+    category: oneHot(categories.length),
+    z: z(noise.foreground),
+  };
 }
 
-async function timeRuns(engine: InferenceEngine, m: LoadedManifest, model: InferenceRequest['model'], batch: number, n: number): Promise<number> {
+async function timeRuns(
+  engine: InferenceEngine,
+  m: LoadedManifest,
+  model: InferenceRequest['model'],
+  batch: number,
+  n: number,
+): Promise<number> {
   const request = { model, feeds: feeds(m, model, batch), encode: false };
   for (let i = 0; i < 3; i++) await engine.run(request);
   const times: number[] = [];
@@ -73,7 +84,11 @@ async function rawInference(m: LoadedManifest): Promise<Record<string, number>> 
     }
     await engine.close();
   }
-  table('Raw session.run (onnxruntime-node, CPU, median ms)', ['model', 'threads', 'batch 1', 'batch 8', 'batch 8 per item', 'batching gain'], rows);
+  table(
+    'Raw session.run (onnxruntime-node, CPU, median ms)',
+    ['model', 'threads', 'batch 1', 'batch 8', 'batch 8 per item', 'batching gain'],
+    rows,
+  );
   return raw;
 }
 
@@ -96,16 +111,22 @@ async function rawThroughput(m: LoadedManifest): Promise<number> {
     await engine.run(requests[1]!);
     const started = performance.now();
     let next = 0;
-    await Promise.all([0, 1].map(async () => {
-      while (next < requests.length) await engine.run(requests[next++]!);
-    }));
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next < requests.length) await engine.run(requests[next++]!);
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
     const steps = (scenes / per) * per * 9;
     rows.push([batch, 2, steps, steps / seconds]);
     best = Math.max(best, steps / seconds);
     await engine.close();
   }
-  table('Raw ORT throughput, 2 workers x 1 thread, scene step mix incl. PNG encode (steps/s)', ['batch', 'workers', 'steps', 'steps/s'], rows);
+  table(
+    'Raw ORT throughput, 2 workers x 1 thread, scene step mix incl. PNG encode (steps/s)',
+    ['batch', 'workers', 'steps', 'steps/s'],
+    rows,
+  );
   return best;
 }
 
@@ -132,11 +153,22 @@ async function boot(env: Record<string, string>): Promise<Server> {
     return body.data;
   };
   token = (await gql('mutation { startSession(displayName: "bench") { token } }')).startSession.token;
-  return { app, url, dir, token, gql, stop: async () => { await app.stop(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    app,
+    url,
+    dir,
+    token,
+    gql,
+    stop: async () => {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 const CREATE = 'mutation($t: String!, $seed: Int!) { createScene(input: { title: $t, style: "day", seed: $seed }) { id } }';
-const ADD = 'mutation($s: ID!, $c: String!, $x: Float!, $seed: Int!) { addObject(sceneId: $s, input: { category: $c, box: { x: $x, y: 0.55, w: 0.22, h: 0.35 }, appearanceSeed: $seed, shape: { kind: GENERATED, seed: $seed } }) { revision layers { id } } }';
+const ADD =
+  'mutation($s: ID!, $c: String!, $x: Float!, $seed: Int!) { addObject(sceneId: $s, input: { category: $c, box: { x: $x, y: 0.55, w: 0.22, h: 0.35 }, appearanceSeed: $seed, shape: { kind: GENERATED, seed: $seed } }) { revision layers { id } } }';
 const CATS = ['tree', 'pine', 'house', 'horse', 'rock', 'bush', 'tree', 'pine'];
 
 const IMPORT = 'mutation($d: JSONObject!) { importScene(document: $d) { id } }';
@@ -187,14 +219,21 @@ async function wholeScene(raw: Record<string, number>): Promise<void> {
   await server.app.coordinator.idle(id);
   const scene = (await server.gql('query($s: ID!) { scene(id: $s) { lastSeq layers { id } } }', { s: id })).scene;
   const started = performance.now();
-  await server.gql('mutation($s: ID!, $l: ID!) { updateObject(sceneId: $s, layerId: $l, input: { appearanceSeed: 4242 }) { revision } }', { s: id, l: scene.layers[1].id });
+  await server.gql('mutation($s: ID!, $l: ID!) { updateObject(sceneId: $s, layerId: $l, input: { appearanceSeed: 4242 }) { revision } }', {
+    s: id,
+    l: scene.layers[1].id,
+  });
   await server.app.coordinator.idle(id);
   const ms = performance.now() - started;
-  const events = server.app.store.readEvents(id, scene.lastSeq, 100);
+  const events = await server.app.store.readEvents(id, scene.lastSeq, 100);
   const rendered = events.filter((e) => e.type === 'FrameRendered').map((e) => (e as { step: number }).step);
   const completed = events.find((e) => e.type === 'RenderCompleted') as { renderedSteps: number; cachedSteps: number } | undefined;
   results['editLayer2'] = { ms, steps: rendered, renderedSteps: completed?.renderedSteps };
-  table('Edit of layer 2 of 8', ['steps re-rendered', 'inference runs', 'ms to last frame', 'full scene ms'], [[rendered.join(','), completed?.renderedSteps ?? 0, ms, e2e]]);
+  table(
+    'Edit of layer 2 of 8',
+    ['steps re-rendered', 'inference runs', 'ms to last frame', 'full scene ms'],
+    [[rendered.join(','), completed?.renderedSteps ?? 0, ms, e2e]],
+  );
   await server.stop();
 }
 
@@ -205,12 +244,22 @@ async function throughput(rawBest: number): Promise<void> {
   let at32 = 0;
   for (const workers of [1, 2]) {
     for (const batching of ['off', 'on']) {
-      const server = await boot({ STRATA_WORKERS: String(workers), STRATA_BATCHING: batching, STRATA_MAX_BATCH: '8', STRATA_MAX_WAIT_MS: '2', STRATA_RATE_MUTATIONS: '100000' });
+      const server = await boot({
+        STRATA_WORKERS: String(workers),
+        STRATA_BATCHING: batching,
+        STRATA_MAX_BATCH: '8',
+        STRATA_MAX_WAIT_MS: '2',
+        STRATA_RATE_MUTATIONS: '100000',
+      });
       for (const scenes of sizes) {
         const loop = monitorEventLoopDelay({ resolution: 1 });
         const runBefore = server.app.scheduler.stats().stepsRun;
         const started = performance.now();
-        const ids = await Promise.all(Array.from({ length: scenes }, (_, i) => importScene(server, workers * 100000 + (batching === 'on' ? 50000 : 0) + scenes * 1000 + i)));
+        const ids = await Promise.all(
+          Array.from({ length: scenes }, (_, i) =>
+            importScene(server, workers * 100000 + (batching === 'on' ? 50000 : 0) + scenes * 1000 + i),
+          ),
+        );
         // The loop's delay is measured while the scenes render (after the burst of requests is accepted).
         loop.enable();
         await Promise.all(ids.map((id) => server.app.coordinator.idle(id)));
@@ -235,7 +284,9 @@ async function throughput(rawBest: number): Promise<void> {
 
 async function main(): Promise<void> {
   const manifest = await loadManifest(loadConfig().modelsDir);
-  console.log(`# strata server bench\n\nmodels ${manifest.spec.version}, ${manifest.spec.resolution}px, CPU, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`);
+  console.log(
+    `# strata server bench\n\nmodels ${manifest.spec.version}, ${manifest.spec.resolution}px, CPU, ${new Date().toISOString()}${quick ? ' (quick)' : ''}`,
+  );
   const raw = await rawInference(manifest);
   results['raw'] = raw;
   const rawBest = await rawThroughput(manifest);

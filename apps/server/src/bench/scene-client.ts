@@ -23,12 +23,21 @@ async function gql(query: string, variables: Record<string, unknown>): Promise<a
 }
 
 async function oneScene(run: number): Promise<number> {
-  const client = createClient({ url: `${url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
+  const client = createClient({
+    url: `${url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
   const started = performance.now();
-  const id = (await gql('mutation($seed: Int!) { createScene(input: { title: "latency", style: "day", seed: $seed }) { id } }', { seed: 1000 + run })).createScene.id as string;
+  const id = (
+    await gql('mutation($seed: Int!) { createScene(input: { title: "latency", style: "day", seed: $seed }) { id } }', { seed: 1000 + run })
+  ).createScene.id as string;
   const done = new Promise<number>((resolve) => {
     client.subscribe(
-      { query: 'subscription($s: ID!) { sceneEvents(sceneId: $s, after: 0) { __typename revision ... on FrameRendered { step } } }', variables: { s: id } },
+      {
+        query: 'subscription($s: ID!) { sceneEvents(sceneId: $s, after: 0) { __typename revision ... on FrameRendered { step } } }',
+        variables: { s: id },
+      },
       {
         next: ({ data }: any) => {
           const e = data?.sceneEvents;

@@ -16,12 +16,14 @@ export interface SceneFilter {
   viewerId: string | null;
 }
 
-/** An edit to commit atomically: the new scene state and the events it causes. */
+/** An edit to commit atomically: the new scene state, the events it causes, and its undo entry. */
 export interface SceneCommit {
   scene: SceneData;
   /** The revision the stored scene must still have, or the commit fails with a conflict. */
   expectedRevision: number;
   events: SceneEventData[];
+  /** Recorded in the same transaction: the actor's redo entries are dropped, this one is pushed. */
+  history?: HistoryEntry | null;
 }
 
 /** An undo-history entry: the scene state before and after one actor's edit. */
@@ -38,35 +40,41 @@ export interface HistoryEntry {
 
 /**
  * Persistence of scenes, their event logs, undo histories and the render index.
- * Implementations: SQLite file (embedded default) and memory; later PostgreSQL.
+ * Implementations: SQLite file (embedded default), PostgreSQL (cluster) and memory (tests).
+ *
+ * Every guarantee comes from the store, not from the caller's process: a commit checks the
+ * revision as a condition of the write; sequence numbers are allocated inside the transaction that
+ * appends the events (1, 2, 3... per scene, no gap, no duplicate, whichever process commits).
  */
 export interface SceneStore {
-  getScene(id: string): SceneData | null;
-  listScenes(filter: SceneFilter, first: number, after: string | null): ScenePage;
+  getScene(id: string): Promise<SceneData | null>;
+  listScenes(filter: SceneFilter, first: number, after: string | null): Promise<ScenePage>;
   /** Insert a new scene with its first events; returns the stored events. */
-  createScene(scene: SceneData, events: SceneEventData[]): StoredEvent[];
+  createScene(scene: SceneData, events: SceneEventData[]): Promise<StoredEvent[]>;
   /** Replace a scene if its revision is still `expectedRevision`; returns the stored events, or null on a revision race. */
-  commit(commit: SceneCommit): StoredEvent[] | null;
-  /** Append events that change no spec (render progress); returns them with their sequence numbers. */
-  appendEvents(sceneId: string, revision: number, events: SceneEventData[]): StoredEvent[];
+  commit(commit: SceneCommit): Promise<StoredEvent[] | null>;
+  /** Append events that change no spec (render progress); returns them with their sequence numbers ([] for an unknown scene). */
+  appendEvents(sceneId: string, revision: number, events: SceneEventData[]): Promise<StoredEvent[]>;
   /** Events with seq > after, oldest first, at most `limit`. */
-  readEvents(sceneId: string, after: number, limit: number): StoredEvent[];
-  lastSeq(sceneId: string): number;
-  deleteScene(id: string, events: SceneEventData[]): StoredEvent[];
+  readEvents(sceneId: string, after: number, limit: number): Promise<StoredEvent[]>;
+  /** The scene's last sequence number (0 for an unknown scene). */
+  lastSeq(sceneId: string): Promise<number>;
+  deleteScene(id: string, events: SceneEventData[]): Promise<StoredEvent[]>;
 
-  pushHistory(sceneId: string, entry: HistoryEntry): void;
   /** The actor's latest entry not undone (undo) or latest undone one (redo), and mark it. */
-  takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): HistoryEntry | null;
+  takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): Promise<HistoryEntry | null>;
   /** Whether the actor has something to undo and to redo in the scene. */
-  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean };
+  historyState(sceneId: string, actorId: string): Promise<{ undo: boolean; redo: boolean }>;
   /** Put back an entry taken by `takeHistory` whose replay could not be applied. */
-  restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void;
+  restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): Promise<void>;
 
-  /** The frame id (PNG hash) rendered for a canvas key, if any. */
-  frameForKey(key: string): string | null;
-  setFrameForKey(key: string, frameId: string): void;
+  /** The frame id (PNG hash) rendered for each canvas key, null where none. */
+  framesForKeys(keys: readonly string[]): Promise<(string | null)[]>;
+  setFrameForKey(key: string, frameId: string): Promise<void>;
+  /** Forget keys whose frame turned out to be missing from the blob store (so they are painted again). */
+  forgetFrames(keys: readonly string[]): Promise<void>;
 
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** A member of a scene. */
@@ -94,42 +102,49 @@ export interface ApiTokenRecord {
   lastUsedAt: string | null;
 }
 
-/** Users, memberships, invitations and API tokens (the SQLite and memory stores implement it too). */
+/** Users, memberships, invitations and API tokens (the SQLite, PostgreSQL and memory stores implement it). */
 export interface AccessStore {
-  saveUser(user: UserData): void;
-  getUser(id: string): UserData | null;
-  memberRole(sceneId: string, userId: string): Role | null;
-  members(sceneId: string): MemberRecord[];
-  setMember(sceneId: string, userId: string, role: Role): void;
-  removeMember(sceneId: string, userId: string): boolean;
-  createInvite(invite: InviteRecord): void;
-  invites(sceneId: string): InviteRecord[];
-  findInvite(token: string): InviteRecord | null;
-  revokeInvite(sceneId: string, id: string): boolean;
-  createApiToken(token: ApiTokenRecord): void;
-  findApiToken(hash: string): ApiTokenRecord | null;
-  apiTokens(userId: string): ApiTokenRecord[];
-  revokeApiToken(userId: string, id: string): boolean;
-  touchApiToken(id: string, at: string): void;
+  saveUser(user: UserData): Promise<void>;
+  getUser(id: string): Promise<UserData | null>;
+  memberRole(sceneId: string, userId: string): Promise<Role | null>;
+  members(sceneId: string): Promise<MemberRecord[]>;
+  setMember(sceneId: string, userId: string, role: Role): Promise<void>;
+  removeMember(sceneId: string, userId: string): Promise<boolean>;
+  createInvite(invite: InviteRecord): Promise<void>;
+  invites(sceneId: string): Promise<InviteRecord[]>;
+  findInvite(token: string): Promise<InviteRecord | null>;
+  revokeInvite(sceneId: string, id: string): Promise<boolean>;
+  createApiToken(token: ApiTokenRecord): Promise<void>;
+  findApiToken(hash: string): Promise<ApiTokenRecord | null>;
+  apiTokens(userId: string): Promise<ApiTokenRecord[]>;
+  revokeApiToken(userId: string, id: string): Promise<boolean>;
+  touchApiToken(id: string, at: string): Promise<void>;
 }
 
-/** Blob storage for PNGs (frames, drawn masks, presets), addressed by sha256. */
+/**
+ * Blob storage for PNGs (frames, drawn masks, presets), addressed by sha256. Implementations: a
+ * directory (embedded default; a shared volume in a cluster), PostgreSQL (cluster), memory (tests).
+ */
 export interface BlobStore {
-  put(bytes: Uint8Array): string;
-  /** Store bytes under a hash already computed by the caller. */
-  putWithHash(hash: string, bytes: Uint8Array): void;
-  get(hash: string): Uint8Array | null;
-  has(hash: string): boolean;
-  /** Resolves when every blob put so far is durable. */
-  flush(): Promise<void>;
+  /** Store bytes; resolves with their sha256 once they are durable. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** Store bytes under a hash already computed by the caller; resolves once they are durable. */
+  putWithHash(hash: string, bytes: Uint8Array): Promise<void>;
+  get(hash: string): Promise<Uint8Array | null>;
+  has(hash: string): Promise<boolean>;
+  close(): Promise<void>;
 }
 
 /** Live fan-out of stored events to subscribers of a scene (in process, or Redis across replicas). */
 export interface EventBus {
-  publish(events: readonly StoredEvent[]): void;
-  /** Calls `listener` for each event of the scene published from now on; returns the unsubscribe function. */
-  subscribe(sceneId: string, listener: (event: StoredEvent) => void): () => void;
-  close(): void;
+  /** Fan the events out (best effort: the log is the truth, a subscriber that sees a gap reads it). */
+  publish(events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Calls `listener` for each event of the scene published from now on. Resolves, with the
+   * unsubscribe function, once the subscription is active (events published after that are seen).
+   */
+  subscribe(sceneId: string, listener: (event: StoredEvent) => void): Promise<() => void>;
+  close(): Promise<void>;
 }
 
 /** A float32 tensor. */
@@ -179,3 +194,14 @@ export const systemClock: Clock = {
   now: () => performance.now(),
   iso: () => new Date().toISOString(),
 };
+
+/** Token buckets per key (a user, or a client address): `take` refuses with RATE_LIMITED. */
+export interface RateLimit {
+  take(key: string, what: string): Promise<void>;
+}
+
+/** Open things per key (streams per person) against a ceiling, across every process that shares it. */
+export interface SlotLimit {
+  /** Take a slot or refuse with RATE_LIMITED; resolves with the function that gives it back. */
+  acquire(key: string, what: string): Promise<() => void>;
+}

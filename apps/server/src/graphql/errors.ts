@@ -27,9 +27,23 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     const field = COERCION_PATH.exec(formatted.message)?.[1] ?? VARIABLE.exec(formatted.message)?.[1];
     return {
       ...formatted,
-      extensions: { ...formatted.extensions, code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}), reason: code === ErrorCode.BAD_USER_INPUT || !code ? 'GRAPHQL_VALIDATION_FAILED' : code },
+      extensions: {
+        ...formatted.extensions,
+        code: ErrorCode.BAD_USER_INPUT,
+        ...(field ? { field } : {}),
+        reason: code === ErrorCode.BAD_USER_INPUT || !code ? 'GRAPHQL_VALIDATION_FAILED' : code,
+      },
     };
   }
-  log('unexpected error', { message: formatted.message, path: formatted.path, error: original instanceof Error ? original.stack : String(original) });
-  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  log('unexpected error', {
+    message: formatted.message,
+    path: formatted.path,
+    error: original instanceof Error ? original.stack : String(original),
+  });
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    locations: formatted.locations,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
 }

@@ -9,8 +9,8 @@ const LIVE_BUFFER = 1024;
 /** Transient state (presence) merged into a stream: only its latest value matters. */
 export interface TransientSource<T> {
   subscribe(listener: () => void): () => void;
-  /** The current value, stamped with the last sequence number the subscriber has seen. */
-  snapshot(lastSeq: number): T;
+  /** The current value, stamped with the last sequence number and revision the subscriber has seen (null before any event). */
+  snapshot(lastSeq: number, revision: number | null): T;
 }
 
 export interface StreamOptions<T> {
@@ -21,8 +21,8 @@ export interface StreamOptions<T> {
    * (visibility, members), which always logs a SceneChanged: it is checked on batches that carry one,
    * and `revalidate` (credentials) on every batch.
    */
-  authorize?: () => void;
-  revalidate?: () => void;
+  authorize?: () => Promise<void>;
+  revalidate?: () => Promise<void>;
   /** Coalesced transient updates, sent first and then whenever they change. */
   transient?: TransientSource<T>;
 }
@@ -33,20 +33,35 @@ export interface StreamOptions<T> {
  * (a gap, or a slow subscriber whose buffer filled), the stream reads them back from the log, so
  * no event is ever lost and memory stays bounded. Ends after SceneDeleted.
  */
-export async function* streamSceneEvents<T = never>(store: SceneStore, bus: EventBus, sceneId: string, options: StreamOptions<T> | number | null): AsyncGenerator<StoredEvent | T> {
+export async function* streamSceneEvents<T = never>(
+  store: SceneStore,
+  bus: EventBus,
+  sceneId: string,
+  options: StreamOptions<T> | number | null,
+): AsyncGenerator<StoredEvent | T> {
   const { after, authorize, revalidate, transient } =
-    typeof options === 'object' && options !== null ? options : { after: options, authorize: undefined, revalidate: undefined, transient: undefined };
-  let cursor = after ?? store.lastSeq(sceneId);
+    typeof options === 'object' && options !== null
+      ? options
+      : { after: options, authorize: undefined, revalidate: undefined, transient: undefined };
   let replaying = after !== null;
+  let revision: number | null = null;
   const live: StoredEvent[] = [];
   let overflow = false;
   let transientDirty = transient !== undefined;
   let wake: (() => void) | null = null;
-  const unsubscribe = bus.subscribe(sceneId, (event) => {
+  // Subscribe before reading where the log ends, so nothing falls between the two.
+  const unsubscribe = await bus.subscribe(sceneId, (event) => {
     if (live.length >= LIVE_BUFFER) overflow = true;
     else live.push(event);
     wake?.();
   });
+  let cursor: number;
+  try {
+    cursor = after ?? (await store.lastSeq(sceneId));
+  } catch (error) {
+    unsubscribe();
+    throw error;
+  }
   const unsubscribeTransient = transient?.subscribe(() => {
     transientDirty = true;
     wake?.();
@@ -59,13 +74,13 @@ export async function* streamSceneEvents<T = never>(store: SceneStore, bus: Even
       } else if (overflow || replaying || live.length > 0) {
         overflow = false;
         live.length = 0;
-        batch = store.readEvents(sceneId, cursor, PAGE);
+        batch = await store.readEvents(sceneId, cursor, PAGE);
         replaying = batch.length === PAGE;
       }
       if (batch.length > 0) {
         try {
-          revalidate?.();
-          if (batch.some((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted')) authorize?.();
+          await revalidate?.();
+          if (batch.some((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted')) await authorize?.();
         } catch (error) {
           // A deleted scene is gone for everyone: its subscribers still get the SceneDeleted event.
           if (!batch.some((e) => e.type === 'SceneDeleted')) throw error;
@@ -74,12 +89,13 @@ export async function* streamSceneEvents<T = never>(store: SceneStore, bus: Even
       for (const event of batch) {
         if (event.seq <= cursor) continue;
         cursor = event.seq;
+        revision = event.revision;
         yield event;
         if (event.type === 'SceneDeleted') return;
       }
       if (transientDirty && !replaying) {
         transientDirty = false;
-        yield transient!.snapshot(cursor);
+        yield transient!.snapshot(cursor, revision);
         continue;
       }
       if (batch.length === 0) {

@@ -1,4 +1,13 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { createRequire } from 'node:module';
 import { ErrorCode } from '@strata/schema';
 
@@ -6,7 +15,9 @@ import { ErrorCode } from '@strata/schema';
  * graphql-query-complexity's ESM build imports `graphql/index.mjs`, a second copy of graphql next
  * to the CommonJS one type-graphql builds the schema with; its CommonJS build shares ours.
  */
-const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
+const { getComplexity, simpleEstimator } = createRequire(import.meta.url)(
+  'graphql-query-complexity',
+) as typeof import('graphql-query-complexity');
 
 /** Query size limits, applied on HTTP and WebSocket. */
 export interface QueryLimits {
@@ -26,7 +37,8 @@ function depth(set: SelectionSetNode | undefined, fragments: Record<string, Frag
   if (!set) return 0;
   let deepest = 0;
   for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) deepest = Math.max(deepest, selection.selectionSet ? 1 + depth(selection.selectionSet, fragments, seen) : 1);
+    if (selection.kind === Kind.FIELD)
+      deepest = Math.max(deepest, selection.selectionSet ? 1 + depth(selection.selectionSet, fragments, seen) : 1);
     else if (selection.kind === Kind.INLINE_FRAGMENT) deepest = Math.max(deepest, depth(selection.selectionSet, fragments, seen));
     else {
       const name = selection.name.value;

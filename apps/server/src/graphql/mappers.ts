@@ -18,20 +18,27 @@ function toShape(shape: ShapeData) {
     case 'PRESET':
       return { kind: ShapeKind.PRESET, seed: null, preset: shape.preset, maskUrl: null, maskWidth: null, maskHeight: null };
     case 'DRAWN':
-      return { kind: ShapeKind.DRAWN, seed: null, preset: null, maskUrl: maskUrl(shape.maskId), maskWidth: shape.width, maskHeight: shape.height };
+      return {
+        kind: ShapeKind.DRAWN,
+        seed: null,
+        preset: null,
+        maskUrl: maskUrl(shape.maskId),
+        maskWidth: shape.width,
+        maskHeight: shape.height,
+      };
   }
 }
 
 export interface SceneExtras {
   status: StepStatus[];
   myRole: Role | null;
-  history: () => { undo: boolean; redo: boolean };
-  members: () => Member[];
+  history: () => Promise<{ undo: boolean; redo: boolean }>;
+  members: () => Promise<Member[]>;
   participants: () => Participant[];
   lastSeq: number;
   modelVersion: string;
   resolution: number;
-  document: () => Record<string, unknown>;
+  document: () => Promise<Record<string, unknown>>;
 }
 
 /** A stored scene plus its render status, as the GraphQL `Scene` type. */
@@ -65,7 +72,12 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
     visibility: scene.visibility,
     revision: scene.revision,
     resolution,
-    background: { style: scene.background.style, seed: scene.background.seed, renderState: status[0]?.state ?? RenderState.PENDING, frame: frameAt(0) },
+    background: {
+      style: scene.background.style,
+      seed: scene.background.seed,
+      renderState: status[0]?.state ?? RenderState.PENDING,
+      frame: frameAt(0),
+    },
     layers,
     renderState,
     latestFrame: frameAt(last),
@@ -80,12 +92,12 @@ export function toScene(scene: SceneData, extras: SceneExtras): Scene {
     members: [],
     participants: [],
   };
-  // Built only when a client selects them (the document inlines drawn masks).
+  // Built only when a client selects them (the document inlines drawn masks); graphql-js awaits the promises.
   Object.defineProperty(mapped, 'document', { get: extras.document, enumerable: true });
   Object.defineProperty(mapped, 'members', { get: extras.members, enumerable: true });
   Object.defineProperty(mapped, 'participants', { get: extras.participants, enumerable: true });
-  Object.defineProperty(mapped, 'canUndo', { get: () => extras.history().undo, enumerable: true });
-  Object.defineProperty(mapped, 'canRedo', { get: () => extras.history().redo, enumerable: true });
+  Object.defineProperty(mapped, 'canUndo', { get: () => extras.history().then((h) => h.undo), enumerable: true });
+  Object.defineProperty(mapped, 'canRedo', { get: () => extras.history().then((h) => h.redo), enumerable: true });
   return mapped;
 }
 
@@ -105,15 +117,34 @@ export function toEventPayload(
   const base = { type: event.type, seq: event.seq, sceneId: event.sceneId, revision: event.revision, at: event.at };
   switch (event.type) {
     case 'FrameRendered':
-      return { ...base, step: event.step, layerId: event.layerId, lastStep: event.lastStep, cached: event.cached, frame: toFrame(event.frameId, event.step, resolution) };
+      return {
+        ...base,
+        step: event.step,
+        layerId: event.layerId,
+        lastStep: event.lastStep,
+        cached: event.cached,
+        frame: toFrame(event.frameId, event.step, resolution),
+      };
     case 'RenderCompleted':
-      return { ...base, renderedSteps: event.renderedSteps, cachedSteps: event.cachedSteps, durationMs: event.durationMs, frame: toFrame(event.frameId, event.step, resolution) };
+      return {
+        ...base,
+        renderedSteps: event.renderedSteps,
+        cachedSteps: event.cachedSteps,
+        durationMs: event.durationMs,
+        frame: toFrame(event.frameId, event.step, resolution),
+      };
     case 'RenderStarted':
       return { ...base, fromStep: event.fromStep, toStep: event.toStep };
     case 'RenderFailed':
       return { ...base, step: event.step, layerId: event.layerId, code: event.code, message: event.message };
     case 'SceneChanged':
-      return { ...base, change: event.change, layerId: event.layerId, actorId: event.actorId, scene: scene(event.scene, { frames: event.frames, seq: event.seq }) };
+      return {
+        ...base,
+        change: event.change,
+        layerId: event.layerId,
+        actorId: event.actorId,
+        scene: scene(event.scene, { frames: event.frames, seq: event.seq }),
+      };
     case 'SceneDeleted':
       return { ...base, actorId: event.actorId };
   }

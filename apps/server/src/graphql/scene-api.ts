@@ -21,10 +21,9 @@ import type { Limits } from '../domain/scenes/limits.js';
 import { Lru } from '../domain/lru.js';
 import { PRESET_IDS, presetLabel } from '../domain/rendering/mask.js';
 import type { ModelSpec } from '../domain/rendering/model.js';
-import type { AccessStore, ApiTokenRecord, BlobStore, EventBus, InviteRecord, SceneStore } from '../domain/ports.js';
+import type { AccessStore, ApiTokenRecord, BlobStore, EventBus, InviteRecord, RateLimit, SceneStore, SlotLimit } from '../domain/ports.js';
 import type { ParticipantData, PresenceHub } from '../domain/identity/presence.js';
-import type { ConcurrencyLimiter, RateLimiter } from '../domain/identity/rate-limit.js';
-import type { RenderCoordinator } from '../domain/rendering/render-coordinator.js';
+import type { RenderCoordinator, StepStatus } from '../domain/rendering/render-coordinator.js';
 import type { SceneService } from '../domain/scenes/scene-service.js';
 import type { RenderScheduler } from '../domain/rendering/scheduler.js';
 import type { SharingService } from '../domain/identity/sharing-service.js';
@@ -47,7 +46,7 @@ export interface ApiDeps {
   auth: Authenticator;
   coordinator: RenderCoordinator;
   scheduler: RenderScheduler;
-  rateLimits: { mutations: RateLimiter; presence: RateLimiter; subscriptions: ConcurrencyLimiter };
+  rateLimits: { mutations: RateLimit; presence: RateLimit; subscriptions: SlotLimit };
   runtime: { provider: string; workers: number; startedAt: number };
 }
 
@@ -59,7 +58,7 @@ export interface Caller {
   /** Hands a new session to the transport (a cookie over HTTP); absent over WebSocket. */
   setSession?: (token: string) => void;
   /** Throws when the caller's credentials stopped being valid (a revoked API token); checked as streams run. */
-  revalidate?: () => void;
+  revalidate?: () => Promise<void>;
 }
 
 /** Base64 of recently requested frames: encoded once, shared by every subscriber that inlines them. */
@@ -71,43 +70,72 @@ const toToken = (r: ApiTokenRecord): ApiToken => ({ id: r.id, name: r.name, crea
 export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
   const { service, sharing, model, auth } = deps;
   const { actor } = caller;
-  const userOf = (id: string): UserData => deps.access.getUser(id) ?? { id, displayName: 'Someone', color: '#888888' };
+  const userOf = async (id: string): Promise<UserData> =>
+    (await deps.access.getUser(id)) ?? { id, displayName: 'Someone', color: '#888888' };
   const participant = (p: ParticipantData): Participant => ({ ...p, user: { ...p.user } });
-  const members = (scene: SceneData): Member[] => [
-    ...(scene.ownerId ? [{ user: userOf(scene.ownerId), role: Role.OWNER }] : []),
-    ...deps.access.members(scene.id).map((m) => ({ user: userOf(m.userId), role: m.role })),
+  const members = async (scene: SceneData): Promise<Member[]> => [
+    ...(scene.ownerId ? [{ user: await userOf(scene.ownerId), role: Role.OWNER }] : []),
+    ...(await Promise.all((await deps.access.members(scene.id)).map(async (m) => ({ user: await userOf(m.userId), role: m.role })))),
   ];
 
-  /** A scene now, or as recorded in an event (so a replay shows exactly what was sent live). */
-  const view = (scene: SceneData, recorded?: { frames: (string | null)[]; seq: number }): Scene =>
-    toScene(scene, {
-      status: recorded ? recordedStatus(recorded.frames) : deps.coordinator.status(scene),
-      lastSeq: recorded ? recorded.seq : deps.store.lastSeq(scene.id),
+  /** A scene as recorded in an event (so a replay shows exactly what was sent live) or, with `live`, now. */
+  const viewAs = (scene: SceneData, at: { status: StepStatus[]; seq: number; role: Role | null }): Scene => {
+    let history: Promise<{ undo: boolean; redo: boolean }> | null = null;
+    const historyState = () =>
+      (history ??= actor.id ? deps.store.historyState(scene.id, actor.id) : Promise.resolve({ undo: false, redo: false }));
+    return toScene(scene, {
+      status: at.status,
+      lastSeq: at.seq,
       modelVersion: model.version,
       resolution: model.resolution,
-      myRole: service.roleOf(actor, scene),
-      history: () => (actor.id ? deps.store.historyState(scene.id, actor.id) : { undo: false, redo: false }),
+      myRole: at.role,
+      history: historyState,
       members: () => members(scene),
       participants: () => deps.presence.list(scene.id).map(participant),
       document: () => service.exportDocument(scene),
     });
+  };
+  const view = async (scene: SceneData): Promise<Scene> => {
+    const [status, seq, role] = await Promise.all([
+      deps.coordinator.status(scene),
+      deps.store.lastSeq(scene.id),
+      service.roleOf(actor, scene),
+    ]);
+    return viewAs(scene, { status, seq, role });
+  };
+  const recorded =
+    (role: Role | null) =>
+    (scene: SceneData, at: { frames: (string | null)[]; seq: number }): Scene =>
+      viewAs(scene, { status: recordedStatus(at.frames), seq: at.seq, role });
   const target = (t: EditTarget) => ({ sceneId: t.sceneId, baseRevision: t.baseRevision ?? null });
   /** Every mutation spends one token of the caller's bucket. */
-  const limited = <A extends unknown[], R>(fn: (...args: A) => R) => async (...args: A): Promise<Awaited<R>> => {
-    deps.rateLimits.mutations.take(caller.rateKey, 'changes');
-    return await fn(...args);
-  };
+  const limited =
+    <A extends unknown[], R>(fn: (...args: A) => R) =>
+    async (...args: A): Promise<Awaited<R>> => {
+      await deps.rateLimits.mutations.take(caller.rateKey, 'changes');
+      return await fn(...args);
+    };
   const session = (s: { token: string; user: UserData }) => {
     caller.setSession?.(s.token);
     return { token: s.token, user: s.user };
   };
-  const invite = (i: InviteRecord): Invite => ({ id: i.id, role: i.role, token: i.token, url: `/invite/${i.token}`, createdAt: i.createdAt });
+  const invite = (i: InviteRecord): Invite => ({
+    id: i.id,
+    role: i.role,
+    token: i.token,
+    url: `/invite/${i.token}`,
+    createdAt: i.createdAt,
+  });
 
   return {
-    scene: async (id) => view(service.get(actor, id)),
+    scene: async (id) => view(await service.get(actor, id)),
     scenes: async (args: ScenesArgs): Promise<SceneConnection> => {
-      const page = service.list(actor, args.first, args.after ?? null);
-      return { nodes: page.scenes.map((s) => view(s)), totalCount: page.total, pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor } };
+      const page = await service.list(actor, args.first, args.after ?? null);
+      return {
+        nodes: await Promise.all(page.scenes.map((s) => view(s))),
+        totalCount: page.total,
+        pageInfo: { hasNextPage: page.nextCursor !== null, endCursor: page.nextCursor },
+      };
     },
     model: (): ModelInfo => ({
       version: model.version,
@@ -129,86 +157,106 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
         inFlight: stats.inFlight,
         stepsRendered: stats.stepsRun,
         stepsDropped: stats.stepsDropped,
-        batching: { enabled: deps.scheduler.options.batching, maxBatch: deps.scheduler.options.maxBatch, maxWaitMs: deps.scheduler.options.maxWaitMs },
+        batching: {
+          enabled: deps.scheduler.options.batching,
+          maxBatch: deps.scheduler.options.maxBatch,
+          maxWaitMs: deps.scheduler.options.maxWaitMs,
+        },
         uptimeSeconds: (performance.now() - deps.runtime.startedAt) / 1000,
       };
     },
     framePng: async (frame: Frame) => {
       const cached = base64Cache.get(frame.id);
       if (cached) return cached;
-      const bytes = deps.blobs.get(frame.id);
+      const bytes = await deps.blobs.get(frame.id);
       if (!bytes) return null;
       const encoded = Buffer.from(bytes).toString('base64');
       base64Cache.set(frame.id, encoded);
       return encoded;
     },
 
-    createScene: limited((input) => view(service.create(actor, input))),
-    importScene: limited((document, title) => view(service.importDocument(actor, document, title))),
-    renameScene: limited((sceneId, title) => view(service.rename(actor, sceneId, title))),
-    setVisibility: limited((sceneId, visibility) => view(service.setVisibility(actor, sceneId, visibility))),
-    duplicateScene: limited((sceneId, title) => view(service.duplicate(actor, sceneId, title))),
+    createScene: limited(async (input) => view(await service.create(actor, input))),
+    importScene: limited(async (document, title) => view(await service.importDocument(actor, document, title))),
+    renameScene: limited(async (sceneId, title) => view(await service.rename(actor, sceneId, title))),
+    setVisibility: limited(async (sceneId, visibility) => view(await service.setVisibility(actor, sceneId, visibility))),
+    duplicateScene: limited(async (sceneId, title) => view(await service.duplicate(actor, sceneId, title))),
     deleteScene: limited((sceneId) => service.delete(actor, sceneId)),
-    setBackground: limited((t, input) => view(service.setBackground(actor, target(t), input))),
-    addObject: limited((t, input) => view(service.addObject(actor, target(t), input))),
-    updateObject: limited((t, layerId, input) => view(service.updateObject(actor, target(t), layerId, input))),
-    rerollObject: limited((t, layerId, what) => view(service.reroll(actor, target(t), layerId, what))),
-    removeObject: limited((t, layerId) => view(service.removeObject(actor, target(t), layerId))),
-    moveLayer: limited((t, layerId, toIndex) => view(service.moveLayer(actor, target(t), layerId, toIndex))),
-    setLayerVisibility: limited((t, layerId, visible) => view(service.setLayerVisibility(actor, target(t), layerId, visible))),
-    rerender: limited((sceneId) => view(service.rerender(actor, sceneId))),
-    undo: limited((sceneId) => view(service.undo(actor, sceneId))),
-    redo: limited((sceneId) => view(service.redo(actor, sceneId))),
+    setBackground: limited(async (t, input) => view(await service.setBackground(actor, target(t), input))),
+    addObject: limited(async (t, input) => view(await service.addObject(actor, target(t), input))),
+    updateObject: limited(async (t, layerId, input) => view(await service.updateObject(actor, target(t), layerId, input))),
+    rerollObject: limited(async (t, layerId, what) => view(await service.reroll(actor, target(t), layerId, what))),
+    removeObject: limited(async (t, layerId) => view(await service.removeObject(actor, target(t), layerId))),
+    moveLayer: limited(async (t, layerId, toIndex) => view(await service.moveLayer(actor, target(t), layerId, toIndex))),
+    setLayerVisibility: limited(async (t, layerId, visible) => view(await service.setLayerVisibility(actor, target(t), layerId, visible))),
+    rerender: limited(async (sceneId) => view(await service.rerender(actor, sceneId))),
+    undo: limited(async (sceneId) => view(await service.undo(actor, sceneId))),
+    redo: limited(async (sceneId) => view(await service.redo(actor, sceneId))),
 
     me: () => actor.user ?? null,
     startSession: limited((displayName) => session(auth.newGuest(displayName))),
-    updateProfile: limited((displayName, color) => session(auth.updateProfile(actor, displayName, color))),
-    apiTokens: async () => auth.apiTokens(actor).map(toToken),
-    createApiToken: limited((name) => {
-      const { token, record } = auth.createApiToken(actor, name);
+    updateProfile: limited(async (displayName, color) => session(await auth.updateProfile(actor, displayName, color))),
+    apiTokens: async () => (await auth.apiTokens(actor)).map(toToken),
+    createApiToken: limited(async (name) => {
+      const { token, record } = await auth.createApiToken(actor, name);
       return { token, apiToken: toToken(record) };
     }),
     revokeApiToken: limited((id) => auth.revokeApiToken(actor, id)),
-    invites: async (sceneId) => sharing.invites(actor, sceneId).map(invite),
-    createInvite: limited((sceneId, role) => invite(sharing.createInvite(actor, sceneId, role))),
+    invites: async (sceneId) => (await sharing.invites(actor, sceneId)).map(invite),
+    createInvite: limited(async (sceneId, role) => invite(await sharing.createInvite(actor, sceneId, role))),
     revokeInvite: limited((sceneId, inviteId) => sharing.revokeInvite(actor, sceneId, inviteId)),
-    acceptInvite: limited((token) => view(sharing.acceptInvite(actor, token))),
-    removeMember: limited((sceneId, userId) => view(sharing.removeMember(actor, sceneId, userId))),
+    acceptInvite: limited(async (token) => view(await sharing.acceptInvite(actor, token))),
+    removeMember: limited(async (sceneId, userId) => view(await sharing.removeMember(actor, sceneId, userId))),
     updatePresence: async (sceneId, selectedLayerId, pointer) => {
-      deps.rateLimits.presence.take(caller.rateKey, 'presence updates');
-      service.get(actor, sceneId, 'sceneId');
+      await deps.rateLimits.presence.take(caller.rateKey, 'presence updates');
+      await service.get(actor, sceneId, 'sceneId');
       if (!actor.id) return false;
-      if (pointer && (!Number.isFinite(pointer.x) || !Number.isFinite(pointer.y) || pointer.x < 0 || pointer.x > 1 || pointer.y < 0 || pointer.y > 1)) {
+      if (
+        pointer &&
+        (!Number.isFinite(pointer.x) || !Number.isFinite(pointer.y) || pointer.x < 0 || pointer.x > 1 || pointer.y < 0 || pointer.y > 1)
+      ) {
         throw badInput('pointer', 'x and y must be between 0 and 1');
       }
       return deps.presence.update(sceneId, actor.id, selectedLayerId ?? null, pointer ? { x: pointer.x, y: pointer.y } : null);
     },
 
-    sceneEvents: (args: SceneEventsArgs): AsyncIterable<SceneEventPayload> => {
-      const scene = service.get(actor, args.sceneId, 'sceneId');
-      if (args.after != null && (!Number.isInteger(args.after) || args.after < 0)) throw badInput('after', 'must be a non-negative integer');
-      const release = deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
-      const role = service.roleOf(actor, scene)!;
+    sceneEvents: async (args: SceneEventsArgs): Promise<AsyncIterable<SceneEventPayload>> => {
+      const scene = await service.get(actor, args.sceneId, 'sceneId');
+      if (args.after != null && (!Number.isInteger(args.after) || args.after < 0))
+        throw badInput('after', 'must be a non-negative integer');
+      const release = await deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
+      let role: Role;
+      try {
+        role = (await service.roleOf(actor, scene))!;
+      } catch (error) {
+        release();
+        throw error;
+      }
       const leave = actor.user ? deps.presence.join(scene.id, actor.user, role) : () => {};
       const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, {
         after: args.after ?? null,
         // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
-        authorize: () => void service.get(actor, args.sceneId, 'sceneId'),
+        authorize: async () => {
+          role = (await service.roleOf(actor, await service.get(actor, args.sceneId, 'sceneId')))!;
+        },
         revalidate: caller.revalidate,
         transient: {
           subscribe: (listener) => deps.presence.subscribe(args.sceneId, listener),
-          snapshot: (seq) => ({
+          snapshot: (seq, revision) => ({
             type: 'PresenceChanged',
             seq,
             sceneId: args.sceneId,
-            revision: deps.store.getScene(args.sceneId)?.revision ?? scene.revision,
+            revision: revision ?? scene.revision,
             at: new Date().toISOString(),
             participants: deps.presence.list(args.sceneId).map(participant),
           }),
         },
       });
-      const mapped = mapIterable(events, (event) =>
-        (event.type === 'PresenceChanged' ? event : toEventPayload(event as never, model.resolution, view)) as unknown as SceneEventPayload,
+      const mapped = mapIterable(
+        events,
+        (event) =>
+          (event.type === 'PresenceChanged'
+            ? event
+            : toEventPayload(event as never, model.resolution, recorded(role))) as unknown as SceneEventPayload,
       );
       return onClose(mapped, () => {
         leave();

@@ -9,7 +9,8 @@ describe('encodePng', () => {
       const decoded = decodePng(encodePng(pixels, 7, 5, channels));
       expect([decoded.width, decoded.height]).toEqual([7, 5]);
       for (let i = 0; i < 35; i++) {
-        const expected = channels === 1 ? [pixels[i], pixels[i], pixels[i]] : [pixels[i * channels], pixels[i * channels + 1], pixels[i * channels + 2]];
+        const expected =
+          channels === 1 ? [pixels[i], pixels[i], pixels[i]] : [pixels[i * channels], pixels[i * channels + 1], pixels[i * channels + 2]];
         expect(Array.from(decoded.rgba.subarray(i * 4, i * 4 + 3))).toEqual(expected);
       }
     }

@@ -24,9 +24,9 @@ export interface HttpDeps {
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const BLOB_NAME = /^([0-9a-f]{64})\.png$/;
 
-function sendBlob(blobs: BlobStore, req: Request, res: Response): void {
+async function sendBlob(blobs: BlobStore, req: Request, res: Response): Promise<void> {
   const match = BLOB_NAME.exec(String(req.params['name']));
-  const bytes = match ? blobs.get(match[1]!) : null;
+  const bytes = match ? await blobs.get(match[1]!) : null;
   if (!bytes) {
     res.status(404).type('text/plain').send('not found');
     return;
@@ -53,8 +53,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     express.json({ limit: deps.bodyLimit ?? '1mb' }),
     expressMiddleware(deps.apollo, { context: async ({ req, res }) => deps.context(req, res) }),
   );
-  app.get('/frames/:name', (req, res) => sendBlob(deps.blobs, req, res));
-  app.get('/masks/:name', (req, res) => sendBlob(deps.blobs, req, res));
+  app.get('/frames/:name', (req, res, next) => void sendBlob(deps.blobs, req, res).catch(next));
+  app.get('/masks/:name', (req, res, next) => void sendBlob(deps.blobs, req, res).catch(next));
   const presets = new Map<string, Buffer>();
   app.get('/presets/:name', (req, res) => {
     const id = String(req.params['name']).replace(/\.png$/, '');
@@ -85,7 +85,16 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use((error: unknown, _req: Request, res: Response, _next: () => void) => {
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
     if (res.headersSent) return;
-    res.status(status).json({ errors: [{ message: status < 500 ? 'Bad request' : 'Internal server error', extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' } }] });
+    res
+      .status(status)
+      .json({
+        errors: [
+          {
+            message: status < 500 ? 'Bad request' : 'Internal server error',
+            extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' },
+          },
+        ],
+      });
   });
   return app;
 }

@@ -11,7 +11,7 @@ export interface WsDeps {
   schema: GraphQLSchema;
   rules: ValidationRule[];
   /** Authenticate a connection; false refuses it (graphql-ws closes with 4403). */
-  onConnect: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => boolean;
+  onConnect: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => Promise<boolean> | boolean;
   /** The context of one operation; credentials are checked again for each. */
   context: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => Promise<ApiContext> | ApiContext;
   log: ErrorLogger;
@@ -25,7 +25,13 @@ export interface WsDeps {
 export function createWsServer(deps: WsDeps): { close: () => Promise<void> } {
   const wss = new WebSocketServer({ server: deps.server, path: deps.path ?? '/graphql', maxPayload: 1024 * 1024 });
   const format = (errors: readonly unknown[]) =>
-    errors.map((e) => formatError(typeof (e as { toJSON?: unknown }).toJSON === 'function' ? (e as { toJSON: () => never }).toJSON() : (e as never), e, deps.log));
+    errors.map((e) =>
+      formatError(
+        typeof (e as { toJSON?: unknown }).toJSON === 'function' ? (e as { toJSON: () => never }).toJSON() : (e as never),
+        e,
+        deps.log,
+      ),
+    );
   const cleanup = useServer(
     {
       schema: deps.schema,

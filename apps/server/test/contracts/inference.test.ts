@@ -70,7 +70,10 @@ function inferenceContract(name: string, make: (m: LoadedManifest) => Promise<In
       const result = await engine.run({
         model: 'shape',
         encode: false,
-        feeds: { category: { data: category, dims: [1, categories.length] }, z: { data: normalNoise(3, noise.shape), dims: [1, noise.shape] } },
+        feeds: {
+          category: { data: category, dims: [1, categories.length] },
+          z: { data: normalNoise(3, noise.shape), dims: [1, noise.shape] },
+        },
       });
       const mask = result.outputs['mask']!;
       expect(mask.dims).toEqual([1, 1, M, M]);

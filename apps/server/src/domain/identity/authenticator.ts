@@ -1,24 +1,12 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ErrorCode } from '@strata/schema';
 import { DomainError } from '../errors.js';
 import { checkColor, checkDisplayName, guestProfile, requireUser, type Actor, type UserData } from './identity.js';
 import type { AccessStore, ApiTokenRecord } from '../ports.js';
 import { sha256 } from '../../lib/hash.js';
 
-/** Name of the browser cookie that carries the session token. */
-export const SESSION_COOKIE = 'strata_session';
 const PAT_PREFIX = 'strata_pat_';
 const SESSION_PREFIX = 'v1.';
-
-/** Read the signing secret from the configuration, or from (or into) a file in the data directory. */
-export function loadSecret(configured: string | null, file: string): Buffer {
-  if (configured) return Buffer.from(configured, 'utf8');
-  if (existsSync(file)) return readFileSync(file);
-  const secret = randomBytes(32);
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
-}
 
 /** What a request presented: a bearer token or a cookie (either may be absent). */
 export interface Credentials {
@@ -74,9 +62,9 @@ export class Authenticator {
    * Who presented these credentials. A bearer token must be valid (UNAUTHENTICATED otherwise); an
    * invalid cookie is ignored like a missing one. With no credentials, `mint` makes a guest.
    */
-  authenticate(credentials: Credentials, mint: boolean): Authenticated {
+  async authenticate(credentials: Credentials, mint: boolean): Promise<Authenticated> {
     if (credentials.bearer) {
-      const user = this.fromToken(credentials.bearer);
+      const user = await this.fromToken(credentials.bearer);
       if (!user) throw new DomainError(ErrorCode.UNAUTHENTICATED, 'the bearer token is invalid or revoked', { field: 'authorization' });
       return { actor: { id: user.id, user }, issued: null };
     }
@@ -87,11 +75,11 @@ export class Authenticator {
     return { actor: { id: session.user.id, user: session.user }, issued: session };
   }
 
-  private fromToken(token: string): UserData | null {
+  private async fromToken(token: string): Promise<UserData | null> {
     if (token.startsWith(PAT_PREFIX)) {
-      const record = this.store.findApiToken(sha256(token));
+      const record = await this.store.findApiToken(sha256(token));
       if (!record) return null;
-      this.store.touchApiToken(record.id, this.now());
+      await this.store.touchApiToken(record.id, this.now());
       return this.store.getUser(record.userId);
     }
     return this.verifySession(token);
@@ -100,11 +88,19 @@ export class Authenticator {
   newGuest(displayName: string | null | undefined): { token: string; user: UserData } {
     const profile = guestProfile();
     // Not stored: a guest exists in its signed token until it does something others see.
-    const user: UserData = { id: randomUUID(), displayName: displayName == null ? profile.displayName : checkDisplayName(displayName, 'displayName'), color: profile.color };
+    const user: UserData = {
+      id: randomUUID(),
+      displayName: displayName == null ? profile.displayName : checkDisplayName(displayName, 'displayName'),
+      color: profile.color,
+    };
     return { token: this.sign(user), user };
   }
 
-  updateProfile(actor: Actor, displayName: string | null | undefined, color: string | null | undefined): { token: string; user: UserData } {
+  async updateProfile(
+    actor: Actor,
+    displayName: string | null | undefined,
+    color: string | null | undefined,
+  ): Promise<{ token: string; user: UserData }> {
     requireUser(actor);
     const current = actor.user!;
     const user: UserData = {
@@ -112,50 +108,31 @@ export class Authenticator {
       displayName: displayName == null ? current.displayName : checkDisplayName(displayName, 'displayName'),
       color: color == null ? current.color : checkColor(color, 'color'),
     };
-    this.store.saveUser(user);
+    await this.store.saveUser(user);
     return { token: this.sign(user), user };
   }
 
-  createApiToken(actor: Actor, name: string): { token: string; record: ApiTokenRecord } {
+  async createApiToken(actor: Actor, name: string): Promise<{ token: string; record: ApiTokenRecord }> {
     const userId = requireUser(actor);
     const clean = name.trim();
-    if (clean.length < 1 || clean.length > 80) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'name: must be 1 to 80 characters', { field: 'name' });
-    if (this.store.apiTokens(userId).length >= 50) throw new DomainError(ErrorCode.LIMIT_EXCEEDED, 'at most 50 API tokens', { field: 'name', limit: 50 });
-    this.store.saveUser(actor.user!);
+    if (clean.length < 1 || clean.length > 80)
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, 'name: must be 1 to 80 characters', { field: 'name' });
+    if ((await this.store.apiTokens(userId)).length >= 50)
+      throw new DomainError(ErrorCode.LIMIT_EXCEEDED, 'at most 50 API tokens', { field: 'name', limit: 50 });
+    await this.store.saveUser(actor.user!);
     const token = `${PAT_PREFIX}${randomBytes(24).toString('base64url')}`;
     const record: ApiTokenRecord = { id: randomUUID(), userId, name: clean, hash: sha256(token), createdAt: this.now(), lastUsedAt: null };
-    this.store.createApiToken(record);
+    await this.store.createApiToken(record);
     return { token, record };
   }
 
-  apiTokens(actor: Actor): ApiTokenRecord[] {
+  apiTokens(actor: Actor): Promise<ApiTokenRecord[]> {
     return this.store.apiTokens(requireUser(actor));
   }
 
-  revokeApiToken(actor: Actor, id: string): string {
-    if (!this.store.revokeApiToken(requireUser(actor), id)) throw new DomainError(ErrorCode.NOT_FOUND, `API token ${JSON.stringify(id)} not found`, { field: 'id' });
+  async revokeApiToken(actor: Actor, id: string): Promise<string> {
+    if (!(await this.store.revokeApiToken(requireUser(actor), id)))
+      throw new DomainError(ErrorCode.NOT_FOUND, `API token ${JSON.stringify(id)} not found`, { field: 'id' });
     return id;
   }
-}
-
-/** The bearer token of an `Authorization` header value, or null. */
-export function bearerOf(header: unknown): string | null {
-  if (typeof header !== 'string') return null;
-  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  return match ? match[1]! : null;
-}
-
-/** The session cookie from a `Cookie` header, or null. */
-export function sessionCookieOf(header: unknown): string | null {
-  if (typeof header !== 'string') return null;
-  for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(rest.join('='));
-  }
-  return null;
-}
-
-/** A Set-Cookie value for a session (a year; HttpOnly so page scripts never see it). */
-export function sessionCookie(token: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
 }

@@ -45,9 +45,60 @@ export function requireUser(actor: Actor): string {
   return actor.id;
 }
 
-const ADJECTIVES = ['Amber', 'Brisk', 'Calm', 'Dusky', 'Eager', 'Fern', 'Gentle', 'Hazel', 'Ivory', 'Jolly', 'Keen', 'Lunar', 'Misty', 'Noble', 'Olive', 'Quiet', 'Rosy', 'Sunny', 'Tidal', 'Vivid'];
-const NOUNS = ['Heron', 'Fox', 'Otter', 'Lynx', 'Finch', 'Badger', 'Wren', 'Hare', 'Elk', 'Owl', 'Marten', 'Robin', 'Stoat', 'Crane', 'Vole', 'Lark'];
-const COLORS = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075'];
+const ADJECTIVES = [
+  'Amber',
+  'Brisk',
+  'Calm',
+  'Dusky',
+  'Eager',
+  'Fern',
+  'Gentle',
+  'Hazel',
+  'Ivory',
+  'Jolly',
+  'Keen',
+  'Lunar',
+  'Misty',
+  'Noble',
+  'Olive',
+  'Quiet',
+  'Rosy',
+  'Sunny',
+  'Tidal',
+  'Vivid',
+];
+const NOUNS = [
+  'Heron',
+  'Fox',
+  'Otter',
+  'Lynx',
+  'Finch',
+  'Badger',
+  'Wren',
+  'Hare',
+  'Elk',
+  'Owl',
+  'Marten',
+  'Robin',
+  'Stoat',
+  'Crane',
+  'Vole',
+  'Lark',
+];
+const COLORS = [
+  '#e6194b',
+  '#3cb44b',
+  '#4363d8',
+  '#f58231',
+  '#911eb4',
+  '#42d4f4',
+  '#f032e6',
+  '#9a6324',
+  '#469990',
+  '#800000',
+  '#808000',
+  '#000075',
+];
 
 /** A friendly random name and colour for a new guest. */
 export function guestProfile(random: () => number = Math.random): { displayName: string; color: string } {
@@ -59,7 +110,8 @@ const COLOR = /^#[0-9a-f]{6}$/i;
 
 export function checkDisplayName(value: string, field: string): string {
   const name = value.trim();
-  if (name.length < 1 || name.length > 40) throw new DomainError(ErrorCode.BAD_USER_INPUT, `${field}: must be 1 to 40 characters`, { field });
+  if (name.length < 1 || name.length > 40)
+    throw new DomainError(ErrorCode.BAD_USER_INPUT, `${field}: must be 1 to 40 characters`, { field });
   return name;
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode } from '@strata/schema';
 import { DomainError } from '../errors.js';
+import type { RateLimit, SlotLimit } from '../ports.js';
 
 /** A token bucket: `rate` tokens per second, at most `burst` saved up. */
 export interface BucketRule {
@@ -8,10 +9,10 @@ export interface BucketRule {
 }
 
 /**
- * Per-key token buckets (key = user, or address for anonymous callers). `take` refuses with
+ * In-process per-key token buckets (key = user, or address for anonymous callers). `take` refuses with
  * RATE_LIMITED and says when a retry would succeed.
  */
-export class RateLimiter {
+export class RateLimiter implements RateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
@@ -19,7 +20,12 @@ export class RateLimiter {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  take(key: string, what: string): void {
+  async take(key: string, what: string): Promise<void> {
+    this.takeNow(key, what);
+  }
+
+  /** The same, synchronously (presence updates). */
+  takeNow(key: string, what: string): void {
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: this.rule.burst, at: now };
     bucket.tokens = Math.min(this.rule.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.rule.rate);
@@ -40,17 +46,20 @@ export class RateLimiter {
   }
 }
 
-/** Counts open things per key (subscriptions per user) against a ceiling. */
-export class ConcurrencyLimiter {
+/** Counts open things per key (subscriptions per user) against a ceiling, in this process. */
+export class ConcurrencyLimiter implements SlotLimit {
   private readonly open = new Map<string, number>();
 
   constructor(private readonly max: number) {}
 
   /** Take a slot or throw RATE_LIMITED; returns the release function. */
-  acquire(key: string, what: string): () => void {
+  async acquire(key: string, what: string): Promise<() => void> {
     const count = this.open.get(key) ?? 0;
     if (count >= this.max) {
-      throw new DomainError(ErrorCode.RATE_LIMITED, `at most ${this.max} open ${what}; close one first`, { retryAfterMs: 1000, limit: this.max });
+      throw new DomainError(ErrorCode.RATE_LIMITED, `at most ${this.max} open ${what}; close one first`, {
+        retryAfterMs: 1000,
+        limit: this.max,
+      });
     }
     this.open.set(key, count + 1);
     let released = false;

@@ -42,7 +42,11 @@ describe('decodeMaskUpload', () => {
   it('reads a PNG by alpha, or by brightness when it is opaque', () => {
     const rgba = new Uint8Array(2 * 1 * 4);
     rgba.set([0, 0, 0, 255, 0, 0, 0, 0]);
-    const byAlpha = decodeMaskUpload({ format: 'PNG', data: Buffer.from(encodePng(rgba, 2, 1, 4)).toString('base64') }, 'm', DEFAULT_LIMITS);
+    const byAlpha = decodeMaskUpload(
+      { format: 'PNG', data: Buffer.from(encodePng(rgba, 2, 1, 4)).toString('base64') },
+      'm',
+      DEFAULT_LIMITS,
+    );
     expect(Array.from(byAlpha.data)).toEqual([1, 0]);
     const grey = Uint8Array.of(255, 0, 200);
     const byGrey = decodeMaskUpload({ format: 'PNG', data: Buffer.from(encodePng(grey, 3, 1, 1)).toString('base64') }, 'm', DEFAULT_LIMITS);

@@ -61,7 +61,7 @@ const PRESETS: Record<string, PresetDef> = {
   rectangle: { label: 'Rectangle', inside: () => true },
   triangle: { label: 'Triangle', inside: (x, y) => Math.abs(x - 0.5) <= y / 2 },
   diamond: { label: 'Diamond', inside: (x, y) => Math.abs(x - 0.5) + Math.abs(y - 0.5) <= 0.5 },
-  dome: { label: 'Dome', inside: (x, y) => y >= 0.5 ? true : (x - 0.5) ** 2 + ((y - 0.5) * 1) ** 2 <= 0.25 },
+  dome: { label: 'Dome', inside: (x, y) => (y >= 0.5 ? true : (x - 0.5) ** 2 + ((y - 0.5) * 1) ** 2 <= 0.25) },
   house: { label: 'House', inside: (x, y) => (y >= 0.4 ? x >= 0.1 && x <= 0.9 : Math.abs(x - 0.5) <= (y / 0.4) * 0.5) },
   lollipop: {
     label: 'Round tree',
@@ -98,7 +98,8 @@ function renderPreset(def: PresetDef, size: number): Mask {
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       let hits = 0;
-      for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) if (def.inside((x + (sx + 0.5) / 4) / size, (y + (sy + 0.5) / 4) / size)) hits++;
+      for (let sy = 0; sy < 4; sy++)
+        for (let sx = 0; sx < 4; sx++) if (def.inside((x + (sx + 0.5) / 4) / size, (y + (sy + 0.5) / 4) / size)) hits++;
       data[y * size + x] = hits / 16;
     }
   }
@@ -149,7 +150,10 @@ export function decodeMaskUpload(upload: MaskUpload, field: string, limits: Limi
   // Check the declared size before decoding anything, so a small file cannot inflate into a huge image.
   const size = upload.format === 'A8' ? { width: upload.width ?? 0, height: upload.height ?? 0 } : pngSize(bytes);
   if (!size) throw badInput(`${field}.data`, 'is not a valid PNG');
-  for (const [side, value] of [['width', size.width], ['height', size.height]] as const) {
+  for (const [side, value] of [
+    ['width', size.width],
+    ['height', size.height],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1 || value > limits.maxMaskSize) {
       throw new DomainError(ErrorCode.LIMIT_EXCEEDED, `${field}.${side}: must be an integer from 1 to ${limits.maxMaskSize} pixels`, {
         field: `${field}.${side}`,
@@ -163,7 +167,8 @@ export function decodeMaskUpload(upload: MaskUpload, field: string, limits: Limi
 }
 
 function decodeA8(bytes: Uint8Array, width: number, height: number, field: string): Mask {
-  if (bytes.length !== width * height) throw badInput(`${field}.data`, `expected ${width * height} bytes (width x height), got ${bytes.length}`);
+  if (bytes.length !== width * height)
+    throw badInput(`${field}.data`, `expected ${width * height} bytes (width x height), got ${bytes.length}`);
   const data = new Float32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) data[i] = bytes[i]! >= 128 ? 1 : 0;
   return { width, height, data };

@@ -62,7 +62,10 @@ export class Painter {
         canvas: { data: rgbToTensor(canvas, R), dims: [1, 3, R, R] },
         mask: { data: fitMask(shape, object.box, R), dims: [1, 1, R, R] },
         category: { data: oneHot(category, this.model.categories.length), dims: [1, this.model.categories.length] },
-        z: { data: normalNoise(object.appearanceSeed, this.model.noise.foreground, STREAM.foreground), dims: [1, this.model.noise.foreground] },
+        z: {
+          data: normalNoise(object.appearanceSeed, this.model.noise.foreground, STREAM.foreground),
+          dims: [1, this.model.noise.foreground],
+        },
       },
     });
     return result.image!;
@@ -86,7 +89,7 @@ export class Painter {
       if (!mask) throw new DomainError(ErrorCode.RENDER_FAILED, `preset ${shape.preset} is gone`);
       return mask;
     }
-    if (shape.kind === 'DRAWN') return this.drawnMask(shape.maskId);
+    if (shape.kind === 'DRAWN') return await this.drawnMask(shape.maskId);
     const key = `${object.category}|${shape.seed}`;
     const cached = this.shapes.get(key);
     if (cached) return cached;
@@ -98,12 +101,21 @@ export class Painter {
         // The prefetch was dropped as stale: ask again for this step.
       }
     }
-    const request = this.generateShape(sceneId, object.category, shape.seed, key, isStale, prefetch).finally(() => this.shaping.delete(key));
+    const request = this.generateShape(sceneId, object.category, shape.seed, key, isStale, prefetch).finally(() =>
+      this.shaping.delete(key),
+    );
     this.shaping.set(key, request);
     return request;
   }
 
-  private async generateShape(sceneId: string, category: string, seed: number, key: string, isStale: () => boolean, prefetch: boolean): Promise<Mask> {
+  private async generateShape(
+    sceneId: string,
+    category: string,
+    seed: number,
+    key: string,
+    isStale: () => boolean,
+    prefetch: boolean,
+  ): Promise<Mask> {
     const M = this.model.shapeResolution;
     const result = await this.scheduler.submit({
       sceneId,
@@ -112,7 +124,10 @@ export class Painter {
       isStale,
       prefetch,
       feeds: {
-        category: { data: oneHot(categoryIndex(this.model, category), this.model.categories.length), dims: [1, this.model.categories.length] },
+        category: {
+          data: oneHot(categoryIndex(this.model, category), this.model.categories.length),
+          dims: [1, this.model.categories.length],
+        },
         z: { data: normalNoise(seed, this.model.noise.shape, STREAM.shape), dims: [1, this.model.noise.shape] },
       },
     });
@@ -121,10 +136,10 @@ export class Painter {
     return mask;
   }
 
-  private drawnMask(maskId: string): Mask {
+  private async drawnMask(maskId: string): Promise<Mask> {
     const cached = this.drawn.get(maskId);
     if (cached) return cached;
-    const bytes = this.blobs.get(maskId);
+    const bytes = await this.blobs.get(maskId);
     if (!bytes) throw new DomainError(ErrorCode.RENDER_FAILED, `drawn mask ${maskId} is missing`);
     const mask = maskFromPng(bytes);
     this.drawn.set(maskId, mask);

@@ -54,6 +54,10 @@ export class RenderCoordinator {
   private readonly painting = new Map<string, Promise<{ rgb: Uint8Array; frameId: string }>>();
   private readonly keyCache = new Lru<string, string[]>(1024);
   private readonly idleWaiters = new Map<string, (() => void)[]>();
+  /** The render index as far as it is known here: a key's frame never changes once set (content addressed). */
+  private readonly known = new Lru<string, string>(16384);
+  /** Appends of each scene, in call order (so its events keep the order in which they happened). */
+  private readonly emitting = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(
@@ -72,44 +76,64 @@ export class RenderCoordinator {
    * Render `scene`'s newest revision. `previous` is the revision before it: after a restart, when
    * nothing is remembered, its rendered steps count as announced. `force` announces every step again.
    */
-  schedule(scene: SceneData, previous: SceneData | null, force = false): void {
+  async schedule(scene: SceneData, previous: SceneData | null, force = false): Promise<void> {
     if (this.closed) return;
     const keys = this.keysOf(scene);
+    const frames = await this.framesOf(keys);
     if (force) {
       this.announced.set(scene.id, []);
       for (const key of keys) this.failed.delete(key);
     } else if (!this.announced.has(scene.id) && previous) {
       const old = this.keysOf(previous);
+      const oldFrames = await this.framesOf(old);
       const known: string[] = [];
       for (const [step, key] of old.entries()) {
-        if (!this.deps.store.frameForKey(key)) break;
+        if (!oldFrames[step]) break;
         known[step] = key;
       }
-      this.announced.set(scene.id, known);
+      if (!this.announced.has(scene.id)) this.announced.set(scene.id, known);
     }
+    if (this.closed) return;
     const fromStep = this.firstUnannounced(scene.id, keys);
     const job = this.jobs.get(scene.id);
     const now = this.deps.clock.now();
     if (job) Object.assign(job, { revision: scene.revision, scene, keys, startedAt: now, rendered: 0, cached: 0 });
     if (fromStep < keys.length) {
       // Layer j is painted at step j + 1: prefetch the shapes of the layers still to paint.
-      const wanted = scene.layers.filter((l, j) => j + 1 >= fromStep && l.visible && !this.deps.store.frameForKey(keys[j + 1]!));
+      const wanted = scene.layers.filter((l, j) => j + 1 >= fromStep && l.visible && !frames[j + 1]);
       const stale = () => this.closed || this.jobs.get(scene.id)?.revision !== scene.revision;
-      this.deps.painter.prefetchShapes(scene.id, wanted.map((l) => l.object), stale);
+      this.deps.painter.prefetchShapes(
+        scene.id,
+        wanted.map((l) => l.object),
+        stale,
+      );
     }
-    if (fromStep < keys.length) this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
+    if (fromStep < keys.length) void this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
     if (job) return;
     if (fromStep >= keys.length) {
       // Nothing to paint (a rename, or the top layer removed): only say where the scene ends now.
       const announced = this.announced.get(scene.id);
       if (announced && announced.length > keys.length) {
         announced.length = keys.length;
-        const frameId = this.deps.store.frameForKey(keys[keys.length - 1]!);
-        if (frameId) this.emit(scene.id, scene.revision, [{ type: 'RenderCompleted', frameId, step: keys.length - 1, renderedSteps: 0, cachedSteps: 0, durationMs: 0 }]);
+        const frameId = frames[keys.length - 1];
+        if (frameId)
+          void this.emit(scene.id, scene.revision, [
+            { type: 'RenderCompleted', frameId, step: keys.length - 1, renderedSteps: 0, cachedSteps: 0, durationMs: 0 },
+          ]);
       }
       return;
     }
-    const fresh: Job = { sceneId: scene.id, revision: scene.revision, scene, keys, current: -1, startedAt: now, rendered: 0, cached: 0, stopped: false };
+    const fresh: Job = {
+      sceneId: scene.id,
+      revision: scene.revision,
+      scene,
+      keys,
+      current: -1,
+      startedAt: now,
+      rendered: 0,
+      cached: 0,
+      stopped: false,
+    };
     this.jobs.set(scene.id, fresh);
     void this.run(fresh);
   }
@@ -132,17 +156,18 @@ export class RenderCoordinator {
   }
 
   /** The frame of every step of `scene` that is rendered already (null where not yet). */
-  frameIds(scene: SceneData): (string | null)[] {
-    return this.keysOf(scene).map((key) => this.deps.store.frameForKey(key));
+  frameIds(scene: SceneData): Promise<(string | null)[]> {
+    return this.framesOf(this.keysOf(scene));
   }
 
   /** The state of every step of `scene` for its revision. */
-  status(scene: SceneData): StepStatus[] {
+  async status(scene: SceneData): Promise<StepStatus[]> {
     const keys = this.keysOf(scene);
+    const frames = await this.framesOf(keys);
     const job = this.jobs.get(scene.id);
     const active = job && job.revision === scene.revision ? job : null;
     return keys.map((key, step) => {
-      const frameId = this.deps.store.frameForKey(key);
+      const frameId = frames[step] ?? null;
       let state: RenderState = RenderState.PENDING;
       if (frameId) state = RenderState.DONE;
       else if (this.failed.has(key)) state = RenderState.FAILED;
@@ -180,7 +205,7 @@ export class RenderCoordinator {
         if (step >= job.keys.length) break;
         const key = job.keys[step]!;
         job.current = step;
-        const previous = step > 0 ? this.loadCanvas(job.keys[step - 1]!) : null;
+        const previous = step > 0 ? await this.loadCanvas(job.keys[step - 1]!) : null;
         let painted: { frameId: string; cached: boolean };
         try {
           painted = await this.paint(job, step, key, previous);
@@ -195,15 +220,22 @@ export class RenderCoordinator {
         if (job.stopped || job.keys[step] !== key || this.firstUnannounced(job.sceneId, job.keys) !== step) continue;
         this.setAnnounced(job.sceneId, step, key, job.keys.length);
         const layer = step > 0 ? job.scene.layers[step - 1]! : null;
-        this.emit(job.sceneId, job.revision, [
-          { type: 'FrameRendered', step, layerId: layer?.id ?? null, lastStep: job.keys.length - 1, frameId: painted.frameId, cached: painted.cached },
+        await this.emit(job.sceneId, job.revision, [
+          {
+            type: 'FrameRendered',
+            step,
+            layerId: layer?.id ?? null,
+            lastStep: job.keys.length - 1,
+            frameId: painted.frameId,
+            cached: painted.cached,
+          },
         ]);
       }
-      this.complete(job);
+      await this.complete(job);
     } catch (error) {
       if (job.stopped || this.closed) return;
       try {
-        this.fail(job, error);
+        await this.fail(job, error);
       } catch (failure) {
         this.deps.log.error('could not record a render failure', { sceneId: job.sceneId, error: String(failure) });
       }
@@ -215,13 +247,20 @@ export class RenderCoordinator {
     }
   }
 
-  private complete(job: Job): void {
+  private async complete(job: Job): Promise<void> {
     const lastStep = job.keys.length - 1;
-    const frameId = this.deps.store.frameForKey(job.keys[lastStep]!);
+    const [frameId] = await this.framesOf([job.keys[lastStep]!]);
     if (!frameId) return;
     this.announced.get(job.sceneId)!.length = job.keys.length;
-    this.emit(job.sceneId, job.revision, [
-      { type: 'RenderCompleted', frameId, step: lastStep, renderedSteps: job.rendered, cachedSteps: job.cached, durationMs: Math.round(this.deps.clock.now() - job.startedAt) },
+    await this.emit(job.sceneId, job.revision, [
+      {
+        type: 'RenderCompleted',
+        frameId,
+        step: lastStep,
+        renderedSteps: job.rendered,
+        cachedSteps: job.cached,
+        durationMs: Math.round(this.deps.clock.now() - job.startedAt),
+      },
     ]);
   }
 
@@ -234,7 +273,7 @@ export class RenderCoordinator {
 
   /** The canvas of a step: from the cache, from a painting in flight, or painted now. */
   private async paint(job: Job, step: number, key: string, previous: Uint8Array | null): Promise<{ frameId: string; cached: boolean }> {
-    const known = this.deps.store.frameForKey(key);
+    const [known] = await this.framesOf([key]);
     if (known) {
       job.cached++;
       return { frameId: known, cached: true };
@@ -259,9 +298,12 @@ export class RenderCoordinator {
       step === 0
         ? await this.deps.painter.background(job.sceneId, scene.background, isStale)
         : await this.deps.painter.foreground(job.sceneId, previous, scene.layers[step - 1]!.object, isStale);
-    this.deps.blobs.putWithHash(image.hash, image.png);
-    this.deps.store.setFrameForKey(key, image.hash);
+    // Durable before it is indexed, indexed before it is announced: a crash never leaves a frame
+    // that the index names and the blob store lacks.
     this.canvases.set(key, image.rgb);
+    await this.deps.blobs.putWithHash(image.hash, image.png);
+    await this.deps.store.setFrameForKey(key, image.hash);
+    this.known.set(key, image.hash);
     return { rgb: image.rgb, frameId: image.hash };
   }
 
@@ -276,24 +318,24 @@ export class RenderCoordinator {
     return keys;
   }
 
-  private loadCanvas(key: string): Uint8Array {
+  private async loadCanvas(key: string): Promise<Uint8Array> {
     const cached = this.canvases.get(key);
     if (cached) return cached;
-    const frameId = this.deps.store.frameForKey(key);
-    const png = frameId ? this.deps.blobs.get(frameId) : null;
+    const [frameId] = await this.framesOf([key]);
+    const png = frameId ? await this.deps.blobs.get(frameId) : null;
     if (!png) throw new Error(`the canvas of ${key} is neither rendered nor stored`);
     const rgb = pngToRgb(png);
     this.canvases.set(key, rgb);
     return rgb;
   }
 
-  private fail(job: Job, error: unknown): void {
+  private async fail(job: Job, error: unknown): Promise<void> {
     const step = this.firstUnannounced(job.sceneId, job.keys);
     const expected = isDomainError(error);
     if (!expected) this.deps.log.error('render step failed', { sceneId: job.sceneId, step, error: String(error) });
     if (job.keys[step]) this.failed.set(job.keys[step]!, String(error));
     const layer = step > 0 ? job.scene.layers[step - 1] : null;
-    this.emit(job.sceneId, job.revision, [
+    await this.emit(job.sceneId, job.revision, [
       {
         type: 'RenderFailed',
         step,
@@ -304,11 +346,44 @@ export class RenderCoordinator {
     ]);
   }
 
-  private emit(sceneId: string, revision: number, events: SceneEventData[]): void {
-    // lastSeq is 0 only for a scene that does not exist (a live one has at least its creation event).
-    if (this.closed || this.deps.store.lastSeq(sceneId) === 0) return;
-    const stored = this.deps.store.appendEvents(sceneId, revision, events);
-    this.deps.bus.publish(stored);
+  /**
+   * Append render events to the scene's log and publish them, after every earlier append of the
+   * scene (so they keep their order). A deleted scene's store appends nothing.
+   */
+  private emit(sceneId: string, revision: number, events: SceneEventData[]): Promise<void> {
+    const previous = this.emitting.get(sceneId) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      if (this.closed) return;
+      try {
+        const stored = await this.deps.store.appendEvents(sceneId, revision, events);
+        if (stored.length > 0) await this.deps.bus.publish(stored);
+      } catch (error) {
+        this.deps.log.error('could not record render events', { sceneId, error: String(error) });
+      }
+    });
+    this.emitting.set(sceneId, next);
+    void next.then(() => {
+      if (this.emitting.get(sceneId) === next) this.emitting.delete(sceneId);
+    });
+    return next;
+  }
+
+  /** Frame ids for render keys: from what is known here, the rest from the store's index. */
+  private async framesOf(keys: readonly string[]): Promise<(string | null)[]> {
+    const result = keys.map((key) => this.known.get(key) ?? null);
+    const missing = keys.filter((_, i) => result[i] === null);
+    if (missing.length === 0) return result;
+    const found = await this.deps.store.framesForKeys(missing);
+    let j = 0;
+    for (let i = 0; i < keys.length; i++) {
+      if (result[i] !== null) continue;
+      const frameId = found[j++] ?? null;
+      if (frameId) {
+        this.known.set(keys[i]!, frameId);
+        result[i] = frameId;
+      }
+    }
+    return result;
   }
 
   private notifyIdle(sceneId: string): void {

@@ -13,7 +13,9 @@ class ManualEngine implements InferenceEngine {
     const ids = Array.from(request.feeds['x']!.data);
     this.batches.push({ model: request.model, scenes: ids });
     return new Promise((resolve) =>
-      this.pending.push(() => resolve({ outputs: { y: { data: Float32Array.from(ids.map((v) => v * 10)), dims: [ids.length, 1] } }, images: [], runMs: 1 })),
+      this.pending.push(() =>
+        resolve({ outputs: { y: { data: Float32Array.from(ids.map((v) => v * 10)), dims: [ids.length, 1] } }, images: [], runMs: 1 }),
+      ),
     );
   }
 
@@ -74,7 +76,12 @@ describe('RenderScheduler', () => {
   it('never batches different models together', async () => {
     const engine = new ManualEngine(1);
     const scheduler = new RenderScheduler(engine, { batching: true, maxBatch: 8, maxWaitMs: 0 });
-    const results = [scheduler.submit(step(1)), scheduler.submit(step(2, { model: 'shape' })), scheduler.submit(step(3)), scheduler.submit(step(4))];
+    const results = [
+      scheduler.submit(step(1)),
+      scheduler.submit(step(2, { model: 'shape' })),
+      scheduler.submit(step(3)),
+      scheduler.submit(step(4)),
+    ];
     for (let i = 0; i < 3; i++) await engine.finishOne();
     await Promise.all(results);
     expect(engine.batches).toEqual([

@@ -118,10 +118,13 @@ export class RenderScheduler {
 
   private armTimer(ms: number): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.pump();
-    }, Math.max(0, ms));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.pump();
+      },
+      Math.max(0, ms),
+    );
   }
 
   private dropStale(): void {
@@ -219,7 +222,12 @@ export class RenderScheduler {
       .then((result) => {
         this.counters.stepsRun += batch.length;
         batch.forEach((p, i) =>
-          p.resolve({ outputs: sliceOutputs(result.outputs, i), image: result.images[i] ?? null, runMs: result.runMs, batchSize: batch.length }),
+          p.resolve({
+            outputs: sliceOutputs(result.outputs, i),
+            image: result.images[i] ?? null,
+            runMs: result.runMs,
+            batchSize: batch.length,
+          }),
         );
       })
       .catch((error: unknown) => batch.forEach((p) => p.reject(error)))

@@ -73,7 +73,11 @@ export function parseDocument(
         visible: raw['visible'] !== false,
         object: {
           category: checkCategory(model, String(raw['category']), `${field}.category`),
-          box: checkBox({ x: Number(box['x']), y: Number(box['y']), w: Number(box['w']), h: Number(box['h']) }, `${field}.box`, model.resolution),
+          box: checkBox(
+            { x: Number(box['x']), y: Number(box['y']), w: Number(box['w']), h: Number(box['h']) },
+            `${field}.box`,
+            model.resolution,
+          ),
           appearanceSeed: checkSeed(Number(raw['appearanceSeed']), `${field}.appearanceSeed`),
           shape: shape(rawShape as unknown as ShapeSpecInput, `${field}.shape`),
         },

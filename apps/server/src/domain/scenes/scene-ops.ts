@@ -21,11 +21,10 @@ export function checkBase(baseRevision: number | null | undefined, changedAt: nu
   if (baseRevision === null || baseRevision === undefined) return;
   if (!Number.isInteger(baseRevision) || baseRevision < 0) throw badInput('baseRevision', 'must be a non-negative integer');
   if (changedAt > baseRevision) {
-    throw new DomainError(
-      ErrorCode.CONFLICT,
-      `changed at revision ${changedAt}, after your base revision ${baseRevision}`,
-      { field: 'baseRevision', current },
-    );
+    throw new DomainError(ErrorCode.CONFLICT, `changed at revision ${changedAt}, after your base revision ${baseRevision}`, {
+      field: 'baseRevision',
+      current,
+    });
   }
 }
 

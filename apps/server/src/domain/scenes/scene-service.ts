@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, Visibility } from '@strata/schema';
+import { sha256 } from '../../lib/hash.js';
 import { randomSeed } from '../../lib/noise.js';
 import { badInput, DomainError, notFound } from '../errors.js';
 import type { Limits } from './limits.js';
@@ -41,10 +42,13 @@ interface Change {
   history: boolean;
 }
 
+/** How often an edit is applied again after losing a revision race to another edit. */
+const MAX_EDIT_ATTEMPTS = 8;
+
 /**
  * The scene domain: validates edits, applies them as new revisions, records the undo history,
- * appends and publishes events, and asks the coordinator to render what changed. Every edit runs
- * synchronously from read to commit, so edits of one process are serialised by construction.
+ * appends and publishes events, and asks the coordinator to render what changed. Edits from any
+ * number of processes are serialised by the store's revision check (see `edit`).
  */
 export class SceneService {
   constructor(
@@ -61,33 +65,37 @@ export class SceneService {
   ) {}
 
   /** A scene the actor may see (NOT_FOUND otherwise, also for scenes that exist but are hidden). */
-  get(actor: Actor, id: string, field = 'id', need: Need = 'view'): SceneData {
-    const scene = this.deps.store.getScene(id);
+  async get(actor: Actor, id: string, field = 'id', need: Need = 'view'): Promise<SceneData> {
+    const scene = await this.deps.store.getScene(id);
     if (!scene) throw notFound('scene', id, field);
-    requireRole(actor, scene, this.roleOf(actor, scene), need, field);
+    requireRole(actor, scene, await this.roleOf(actor, scene), need, field);
     return scene;
   }
 
   /** A scene without any access check, for callers that proved access otherwise (an invitation). */
-  unchecked(id: string, field: string): SceneData {
-    const scene = this.deps.store.getScene(id);
+  async unchecked(id: string, field: string): Promise<SceneData> {
+    const scene = await this.deps.store.getScene(id);
     if (!scene) throw notFound('scene', id, field);
     return scene;
   }
 
   /** The actor's role in a scene, or null when it is hidden from them. */
-  roleOf(actor: Actor, scene: SceneData): Role | null {
-    return roleOf(scene, actor.id, actor.id ? this.deps.access.memberRole(scene.id, actor.id) : null);
+  async roleOf(actor: Actor, scene: SceneData): Promise<Role | null> {
+    if (actor.id && scene.ownerId === actor.id) return roleOf(scene, actor.id, null);
+    return roleOf(scene, actor.id, actor.id ? await this.deps.access.memberRole(scene.id, actor.id) : null);
   }
 
-  list(actor: Actor, first: number, after: string | null): ScenePage {
+  async list(actor: Actor, first: number, after: string | null): Promise<ScenePage> {
     if (!Number.isInteger(first) || first < 1 || first > this.deps.limits.maxPageSize) {
       throw badInput('first', `must be an integer from 1 to ${this.deps.limits.maxPageSize}`);
     }
     return this.deps.store.listScenes({ viewerId: actor.id }, first, after);
   }
 
-  create(actor: Actor, input: { title: string; style?: string | null; seed?: number | null; visibility?: Visibility | null }): SceneData {
+  async create(
+    actor: Actor,
+    input: { title: string; style?: string | null; seed?: number | null; visibility?: Visibility | null },
+  ): Promise<SceneData> {
     requireUser(actor);
     const { model, limits, clock } = this.deps;
     const at = clock.iso();
@@ -110,17 +118,17 @@ export class SceneService {
   }
 
   /** Create a scene from layers already validated (import, duplicate). */
-  private insert(actor: Actor, scene: SceneData): SceneData {
-    if (actor.user) this.deps.access.saveUser(actor.user);
-    const stored = this.deps.store.createScene(scene, [this.changed(actor, scene, 'CREATED', null)]);
-    this.deps.bus.publish(stored);
-    this.deps.coordinator.schedule(scene, null);
+  private async insert(actor: Actor, scene: SceneData): Promise<SceneData> {
+    if (actor.user) await this.deps.access.saveUser(actor.user);
+    const stored = await this.deps.store.createScene(scene, [await this.changed(actor, scene, 'CREATED', null)]);
+    await this.deps.bus.publish(stored);
+    await this.deps.coordinator.schedule(scene, null);
     return scene;
   }
 
-  duplicate(actor: Actor, sceneId: string, title: string | null | undefined): SceneData {
+  async duplicate(actor: Actor, sceneId: string, title: string | null | undefined): Promise<SceneData> {
     requireUser(actor);
-    const source = this.get(actor, sceneId, 'sceneId');
+    const source = await this.get(actor, sceneId, 'sceneId');
     const at = this.deps.clock.iso();
     return this.insert(actor, {
       ...source,
@@ -136,24 +144,36 @@ export class SceneService {
     });
   }
 
-  rename(actor: Actor, sceneId: string, title: string): SceneData {
+  rename(actor: Actor, sceneId: string, title: string): Promise<SceneData> {
     const clean = checkTitle(title, 'title', this.deps.limits);
-    return this.edit(actor, { sceneId }, (scene) => [{ ...scene, title: clean }, { change: 'RENAMED', layerId: null, history: true }]);
+    return this.edit(actor, { sceneId }, (scene) => [
+      { ...scene, title: clean },
+      { change: 'RENAMED', layerId: null, history: true },
+    ]);
   }
 
-  setVisibility(actor: Actor, sceneId: string, visibility: Visibility): SceneData {
-    return this.edit(actor, { sceneId }, (scene) => [{ ...scene, visibility }, { change: 'VISIBILITY', layerId: null, history: false }], true, 'own');
+  setVisibility(actor: Actor, sceneId: string, visibility: Visibility): Promise<SceneData> {
+    return this.edit(
+      actor,
+      { sceneId },
+      (scene) => [
+        { ...scene, visibility },
+        { change: 'VISIBILITY', layerId: null, history: false },
+      ],
+      true,
+      'own',
+    );
   }
 
-  delete(actor: Actor, sceneId: string): string {
-    this.get(actor, sceneId, 'sceneId', 'own');
+  async delete(actor: Actor, sceneId: string): Promise<string> {
+    await this.get(actor, sceneId, 'sceneId', 'own');
     this.deps.coordinator.cancel(sceneId);
-    const stored = this.deps.store.deleteScene(sceneId, [{ type: 'SceneDeleted', actorId: actor.id }]);
-    this.deps.bus.publish(stored);
+    const stored = await this.deps.store.deleteScene(sceneId, [{ type: 'SceneDeleted', actorId: actor.id }]);
+    await this.deps.bus.publish(stored);
     return sceneId;
   }
 
-  setBackground(actor: Actor, target: EditTarget, input: { style?: string | null; seed?: number | null }): SceneData {
+  setBackground(actor: Actor, target: EditTarget, input: { style?: string | null; seed?: number | null }): Promise<SceneData> {
     const { model } = this.deps;
     return this.edit(actor, target, (scene, revision) => {
       ops.checkBase(target.baseRevision, scene.background.revision, scene.background);
@@ -162,19 +182,22 @@ export class SceneService {
         seed: input.seed == null ? scene.background.seed : checkSeed(input.seed, 'input.seed'),
         revision,
       };
-      return [{ ...scene, background }, { change: 'BACKGROUND_SET', layerId: null, history: true }];
+      return [
+        { ...scene, background },
+        { change: 'BACKGROUND_SET', layerId: null, history: true },
+      ];
     });
   }
 
-  addObject(actor: Actor, target: EditTarget, input: ObjectInput & { index?: number | null }): SceneData {
-    return this.edit(actor, target, (scene, revision) => {
+  addObject(actor: Actor, target: EditTarget, input: ObjectInput & { index?: number | null }): Promise<SceneData> {
+    return this.edit(actor, target, async (scene, revision) => {
       checkLayerCount(scene.layers.length + 1, this.deps.limits);
       if (input.category == null) throw badInput('input.category', 'is required');
       if (input.box == null) throw badInput('input.box', 'is required');
       const object: ObjectData = {
         category: checkCategory(this.deps.model, input.category, 'input.category'),
         box: checkBox(input.box, 'input.box', this.deps.model.resolution),
-        shape: this.shape(input.shape ?? { kind: 'GENERATED' }, 'input.shape'),
+        shape: await this.shape(input.shape ?? { kind: 'GENERATED' }, 'input.shape'),
         appearanceSeed: input.appearanceSeed == null ? randomSeed() : checkSeed(input.appearanceSeed, 'input.appearanceSeed'),
       };
       const index = input.index == null ? scene.layers.length : checkIndex(input.index, scene.layers.length, 'input.index');
@@ -183,30 +206,31 @@ export class SceneService {
     });
   }
 
-  updateObject(actor: Actor, target: EditTarget, layerId: string, input: ObjectInput): SceneData {
-    return this.edit(actor, target, (scene, revision) => {
+  updateObject(actor: Actor, target: EditTarget, layerId: string, input: ObjectInput): Promise<SceneData> {
+    return this.edit(actor, target, async (scene, revision) => {
       const { layer } = ops.findLayer(scene, layerId);
       ops.checkBase(target.baseRevision, layer.revision, layer);
       const patch: Partial<ObjectData> = {};
       if (input.category != null) patch.category = checkCategory(this.deps.model, input.category, 'input.category');
       if (input.box != null) patch.box = checkBox(input.box, 'input.box', this.deps.model.resolution);
-      if (input.shape != null) patch.shape = this.shape(input.shape, 'input.shape');
+      if (input.shape != null) patch.shape = await this.shape(input.shape, 'input.shape');
       if (input.appearanceSeed != null) patch.appearanceSeed = checkSeed(input.appearanceSeed, 'input.appearanceSeed');
       if (Object.keys(patch).length === 0) throw badInput('input', 'change at least one of category, box, shape, appearanceSeed');
       return [ops.replaceLayer(scene, ops.withObject(layer, patch, revision)), { change: 'OBJECT_UPDATED', layerId, history: true }];
     });
   }
 
-  reroll(actor: Actor, target: EditTarget, layerId: string, what: 'APPEARANCE' | 'SHAPE'): SceneData {
+  reroll(actor: Actor, target: EditTarget, layerId: string, what: 'APPEARANCE' | 'SHAPE'): Promise<SceneData> {
     return this.edit(actor, target, (scene, revision) => {
       const { layer } = ops.findLayer(scene, layerId);
       ops.checkBase(target.baseRevision, layer.revision, layer);
-      const patch: Partial<ObjectData> = what === 'SHAPE' ? { shape: { kind: 'GENERATED', seed: randomSeed() } } : { appearanceSeed: randomSeed() };
+      const patch: Partial<ObjectData> =
+        what === 'SHAPE' ? { shape: { kind: 'GENERATED', seed: randomSeed() } } : { appearanceSeed: randomSeed() };
       return [ops.replaceLayer(scene, ops.withObject(layer, patch, revision)), { change: 'OBJECT_UPDATED', layerId, history: true }];
     });
   }
 
-  removeObject(actor: Actor, target: EditTarget, layerId: string): SceneData {
+  removeObject(actor: Actor, target: EditTarget, layerId: string): Promise<SceneData> {
     return this.edit(actor, target, (scene) => {
       const { layer } = ops.findLayer(scene, layerId);
       ops.checkBase(target.baseRevision, layer.revision, layer);
@@ -214,7 +238,7 @@ export class SceneService {
     });
   }
 
-  moveLayer(actor: Actor, target: EditTarget, layerId: string, toIndex: number): SceneData {
+  moveLayer(actor: Actor, target: EditTarget, layerId: string, toIndex: number): Promise<SceneData> {
     return this.edit(actor, target, (scene, revision) => {
       const { layer } = ops.findLayer(scene, layerId);
       ops.checkBase(target.baseRevision, layer.revision, layer);
@@ -224,7 +248,7 @@ export class SceneService {
     });
   }
 
-  setLayerVisibility(actor: Actor, target: EditTarget, layerId: string, visible: boolean): SceneData {
+  setLayerVisibility(actor: Actor, target: EditTarget, layerId: string, visible: boolean): Promise<SceneData> {
     return this.edit(actor, target, (scene, revision) => {
       const { layer } = ops.findLayer(scene, layerId);
       ops.checkBase(target.baseRevision, layer.revision, layer);
@@ -232,24 +256,27 @@ export class SceneService {
     });
   }
 
-  rerender(actor: Actor, sceneId: string): SceneData {
-    const scene = this.edit(actor, { sceneId }, (s) => [s, { change: 'RERENDER', layerId: null, history: false }], false);
-    this.deps.coordinator.schedule(scene, null, true);
+  async rerender(actor: Actor, sceneId: string): Promise<SceneData> {
+    const scene = await this.edit(actor, { sceneId }, (s) => [s, { change: 'RERENDER', layerId: null, history: false }], false);
+    await this.deps.coordinator.schedule(scene, null, true);
     return scene;
   }
 
-  undo(actor: Actor, sceneId: string): SceneData {
+  undo(actor: Actor, sceneId: string): Promise<SceneData> {
     return this.replay(actor, sceneId, 'undo');
   }
 
-  redo(actor: Actor, sceneId: string): SceneData {
+  redo(actor: Actor, sceneId: string): Promise<SceneData> {
     return this.replay(actor, sceneId, 'redo');
   }
 
   /** Import a `strata-scene/1` document: everything in it is validated like an edit. */
-  importDocument(actor: Actor, document: Record<string, unknown>, title: string | null | undefined): SceneData {
+  async importDocument(actor: Actor, document: Record<string, unknown>, title: string | null | undefined): Promise<SceneData> {
     requireUser(actor);
-    const parsed = parseDocument(document, this.deps.model, this.deps.limits, (shape, field) => this.shape(shape, field));
+    const masks = new Map<string, Uint8Array>();
+    const parsed = parseDocument(document, this.deps.model, this.deps.limits, (shape, field) => this.checkShape(shape, field, masks));
+    // Drawn masks are stored once the whole document is known to be valid, before the scene names them.
+    for (const [hash, png] of masks) await this.deps.blobs.putWithHash(hash, png);
     const at = this.deps.clock.iso();
     return this.insert(actor, {
       id: randomUUID(),
@@ -265,54 +292,71 @@ export class SceneService {
   }
 
   /** The scene as a portable document, drawn masks inlined. */
-  exportDocument(scene: SceneData): Record<string, unknown> {
-    return toDocument(scene, this.deps.model, (maskId) => this.deps.blobs.get(maskId));
+  async exportDocument(scene: SceneData): Promise<Record<string, unknown>> {
+    const masks = new Map<string, Uint8Array | null>();
+    for (const layer of scene.layers) {
+      if (layer.object.shape.kind === 'DRAWN') masks.set(layer.object.shape.maskId, await this.deps.blobs.get(layer.object.shape.maskId));
+    }
+    return toDocument(scene, this.deps.model, (maskId) => masks.get(maskId) ?? null);
   }
 
-  private replay(actor: Actor, sceneId: string, direction: 'undo' | 'redo'): SceneData {
-    const scene = this.get(actor, sceneId, 'sceneId', 'edit');
+  private async replay(actor: Actor, sceneId: string, direction: 'undo' | 'redo'): Promise<SceneData> {
+    const scene = await this.get(actor, sceneId, 'sceneId', 'edit');
     const actorId = actor.id!;
-    const entry = this.deps.store.takeHistory(sceneId, actorId, direction);
-    if (!entry) throw new DomainError(ErrorCode.BAD_USER_INPUT, `nothing to ${direction}`, { field: 'sceneId', reason: direction === 'undo' ? 'NOTHING_TO_UNDO' : 'NOTHING_TO_REDO' });
+    const entry = await this.deps.store.takeHistory(sceneId, actorId, direction);
+    if (!entry)
+      throw new DomainError(ErrorCode.BAD_USER_INPUT, `nothing to ${direction}`, {
+        field: 'sceneId',
+        reason: direction === 'undo' ? 'NOTHING_TO_UNDO' : 'NOTHING_TO_REDO',
+      });
     try {
       const source = direction === 'undo' ? entry.before : entry.after;
-      return this.edit(
-        actor,
-        { sceneId },
-        (current, revision) => [
-          ops.restoreTouched(current, source, entry.change, entry.layerId, revision),
-          { change: direction === 'undo' ? 'UNDO' : 'REDO', layerId: entry.layerId, history: false },
-        ],
-      );
+      return await this.edit(actor, { sceneId }, (current, revision) => [
+        ops.restoreTouched(current, source, entry.change, entry.layerId, revision),
+        { change: direction === 'undo' ? 'UNDO' : 'REDO', layerId: entry.layerId, history: false },
+      ]);
     } catch (error) {
-      this.deps.store.restoreHistory(scene.id, entry, direction);
+      await this.deps.store.restoreHistory(scene.id, entry, direction);
       throw error;
     }
   }
 
   /** Record a change that is not part of the scene's specs (members), so streams re-check access. */
-  announce(actor: Actor, scene: SceneData, change: string): void {
-    this.deps.bus.publish(this.deps.store.appendEvents(scene.id, scene.revision, [this.changed(actor, scene, change, null)]));
+  async announce(actor: Actor, scene: SceneData, change: string): Promise<void> {
+    await this.deps.bus.publish(
+      await this.deps.store.appendEvents(scene.id, scene.revision, [await this.changed(actor, scene, change, null)]),
+    );
   }
 
   /** The event of an accepted edit: the scene as of it, with the frames already rendered then. */
-  private changed(actor: Actor, scene: SceneData, change: string, layerId: string | null): SceneEventData {
-    return { type: 'SceneChanged', change, layerId, actorId: actor.id, scene, frames: this.deps.coordinator.frameIds(scene) };
+  private async changed(actor: Actor, scene: SceneData, change: string, layerId: string | null): Promise<SceneEventData> {
+    return { type: 'SceneChanged', change, layerId, actorId: actor.id, scene, frames: await this.deps.coordinator.frameIds(scene) };
   }
 
-  /** Validate a shape input; drawn masks are decoded, normalised and stored as blobs. */
-  private shape(input: ShapeSpecInput, field: string): ShapeData {
+  /** Validate a shape input and store a drawn mask as a blob. */
+  private async shape(input: ShapeSpecInput, field: string): Promise<ShapeData> {
+    const masks = new Map<string, Uint8Array>();
+    const shape = this.checkShape(input, field, masks);
+    for (const [hash, png] of masks) await this.deps.blobs.putWithHash(hash, png);
+    return shape;
+  }
+
+  /** Validate a shape input; a drawn mask is decoded and normalised, its PNG added to `masks` to be stored. */
+  private checkShape(input: ShapeSpecInput, field: string, masks: Map<string, Uint8Array>): ShapeData {
     switch (input.kind) {
       case 'GENERATED':
         return { kind: 'GENERATED', seed: input.seed == null ? randomSeed() : checkSeed(input.seed, `${field}.seed`) };
       case 'PRESET':
-        if (input.preset == null || !presetLabel(input.preset)) throw badInput(`${field}.preset`, `unknown preset ${JSON.stringify(input.preset)}`);
+        if (input.preset == null || !presetLabel(input.preset))
+          throw badInput(`${field}.preset`, `unknown preset ${JSON.stringify(input.preset)}`);
         return { kind: 'PRESET', preset: input.preset };
       case 'DRAWN': {
         if (input.mask == null) throw badInput(`${field}.mask`, 'is required for a DRAWN shape');
         const mask = decodeMaskUpload(input.mask, `${field}.mask`, this.deps.limits);
-        const maskId = this.deps.blobs.put(maskToPng(mask));
-        return { kind: 'DRAWN', maskId, width: mask.width, height: mask.height };
+        const png = maskToPng(mask);
+        const shape: ShapeData = { kind: 'DRAWN', maskId: sha256(png), width: mask.width, height: mask.height };
+        masks.set(shape.maskId, png);
+        return shape;
       }
       default:
         throw badInput(`${field}.kind`, 'must be GENERATED, PRESET or DRAWN');
@@ -320,38 +364,39 @@ export class SceneService {
   }
 
   /**
-   * Apply one edit: read, validate and change (in `apply`, which throws to refuse), commit with
-   * its event, record history, publish, render. Nothing is written when `apply` throws.
+   * Apply one edit: read, validate and change (in `apply`, which throws to refuse), then commit the
+   * new revision with its event and undo entry in one transaction whose condition is the revision
+   * read. Another edit committed in between (by any process) makes the commit fail; the edit is then
+   * applied again to the newer scene, where a per-layer `baseRevision` check refuses a real conflict.
+   * Nothing is written when `apply` throws.
    */
-  private edit(
+  private async edit(
     actor: Actor,
     target: EditTarget,
-    apply: (scene: SceneData, revision: number) => [SceneData, Change],
+    apply: (scene: SceneData, revision: number) => [SceneData, Change] | Promise<[SceneData, Change]>,
     render = true,
     need: Need = 'edit',
-  ): SceneData {
-    const current = this.get(actor, target.sceneId, 'sceneId', need);
-    const revision = current.revision + 1;
-    const [changed, change] = apply(current, revision);
-    const next = ops.bump(changed, this.deps.clock.iso());
-    const stored = this.deps.store.commit({
-      scene: next,
-      expectedRevision: current.revision,
-      events: [this.changed(actor, next, change.change, change.layerId)],
-    });
-    if (!stored) throw new DomainError(ErrorCode.CONFLICT, 'the scene changed while this edit was applied; retry', { field: 'sceneId' });
-    if (change.history) {
-      this.deps.store.pushHistory(next.id, {
-        actorId: actor.id!,
-        revision: next.revision,
-        before: current,
-        after: next,
-        change: change.change,
-        layerId: change.layerId,
+  ): Promise<SceneData> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(actor, target.sceneId, 'sceneId', need);
+      const revision = current.revision + 1;
+      const [changed, change] = await apply(current, revision);
+      const next = ops.bump(changed, this.deps.clock.iso());
+      const stored = await this.deps.store.commit({
+        scene: next,
+        expectedRevision: current.revision,
+        events: [await this.changed(actor, next, change.change, change.layerId)],
+        history: change.history
+          ? { actorId: actor.id!, revision: next.revision, before: current, after: next, change: change.change, layerId: change.layerId }
+          : null,
       });
+      if (!stored) {
+        if (attempt < MAX_EDIT_ATTEMPTS) continue;
+        throw new DomainError(ErrorCode.CONFLICT, 'the scene kept changing while this edit was applied; retry', { field: 'sceneId' });
+      }
+      await this.deps.bus.publish(stored);
+      if (render) await this.deps.coordinator.schedule(next, current);
+      return next;
     }
-    this.deps.bus.publish(stored);
-    if (render) this.deps.coordinator.schedule(next, current);
-    return next;
   }
 }

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../../domain/ports.js';
 import { Lru } from '../../domain/lru.js';
@@ -8,37 +8,40 @@ import { sha256 } from '../../lib/hash.js';
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
- * Content-addressed blobs in a directory (`ab/abcdef....png`), with a memory cache in front.
- * Writes happen off the event loop; until one lands, the blob is served from memory.
+ * Content-addressed blobs in a directory (`ab/abcdef....png`), with a memory cache in front. A put
+ * resolves once the file is in place under its name (written to a temporary name, then renamed, so
+ * a crash never leaves a truncated blob under a valid name). In a cluster the directory is a volume
+ * every process mounts (NFS, EFS, a CSI volume); a production deployment would rather use an object
+ * store behind the same port.
  */
 export class DiskBlobStore implements BlobStore {
   private readonly cache = new Lru<string, Uint8Array>(4096);
-  private readonly writing = new Map<string, Uint8Array>();
-  private readonly pending = new Set<Promise<void>>();
+  /** Writes in flight by hash: a second put of the same bytes waits for the first. */
+  private readonly writing = new Map<string, Promise<void>>();
   private readonly dirs = new Set<string>();
 
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
+    removeLeftovers(dir);
   }
 
-  put(bytes: Uint8Array): string {
+  async put(bytes: Uint8Array): Promise<string> {
     const hash = sha256(bytes);
-    this.putWithHash(hash, bytes);
+    await this.putWithHash(hash, bytes);
     return hash;
   }
 
-  putWithHash(hash: string, bytes: Uint8Array): void {
+  async putWithHash(hash: string, bytes: Uint8Array): Promise<void> {
+    if (!HASH.test(hash)) throw new Error(`not a sha256: ${hash}`);
+    const running = this.writing.get(hash);
+    if (running) return running;
+    if (this.cache.get(hash) !== undefined) return;
+    const write = this.write(hash, bytes).finally(() => this.writing.delete(hash));
+    this.writing.set(hash, write);
+    await write;
     this.cache.set(hash, bytes);
-    if (this.writing.has(hash)) return;
-    this.writing.set(hash, bytes);
-    const write = this.write(hash, bytes).finally(() => {
-      this.writing.delete(hash);
-      this.pending.delete(write);
-    });
-    this.pending.add(write);
   }
 
-  /** Write then rename, so a crash never leaves a truncated blob under a valid name. */
   private async write(hash: string, bytes: Uint8Array): Promise<void> {
     const path = this.path(hash);
     const dir = hash.slice(0, 2);
@@ -46,22 +49,18 @@ export class DiskBlobStore implements BlobStore {
       await mkdir(join(this.dir, dir), { recursive: true });
       this.dirs.add(dir);
     }
+    if (await exists(path)) return;
     const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await writeFile(tmp, bytes);
     await rename(tmp, path);
   }
 
-  /** Resolves when every write started so far is on disk. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.pending]);
-  }
-
-  get(hash: string): Uint8Array | null {
+  async get(hash: string): Promise<Uint8Array | null> {
     if (!HASH.test(hash)) return null;
-    const cached = this.cache.get(hash) ?? this.writing.get(hash);
+    const cached = this.cache.get(hash);
     if (cached) return cached;
     try {
-      const bytes = new Uint8Array(readFileSync(this.path(hash)));
+      const bytes = new Uint8Array(await readFile(this.path(hash)));
       this.cache.set(hash, bytes);
       return bytes;
     } catch {
@@ -69,8 +68,12 @@ export class DiskBlobStore implements BlobStore {
     }
   }
 
-  has(hash: string): boolean {
-    return HASH.test(hash) && (this.cache.get(hash) !== undefined || this.writing.has(hash) || existsSync(this.path(hash)));
+  async has(hash: string): Promise<boolean> {
+    return HASH.test(hash) && (this.cache.get(hash) !== undefined || (await exists(this.path(hash))));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.writing.values()].map((w) => w.catch(() => undefined)));
   }
 
   private path(hash: string): string {
@@ -78,27 +81,21 @@ export class DiskBlobStore implements BlobStore {
   }
 }
 
-/** Blobs in memory only (tests, benches). */
-export class MemoryBlobStore implements BlobStore {
-  private readonly blobs = new Map<string, Uint8Array>();
-
-  put(bytes: Uint8Array): string {
-    const hash = sha256(bytes);
-    this.blobs.set(hash, bytes);
-    return hash;
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
+}
 
-  putWithHash(hash: string, bytes: Uint8Array): void {
-    this.blobs.set(hash, bytes);
+/** Temporary files of writes that a crash interrupted (never renamed, so never named by anything). */
+function removeLeftovers(dir: string): void {
+  for (const sub of readdirSync(dir, { withFileTypes: true })) {
+    if (!sub.isDirectory()) continue;
+    for (const name of readdirSync(join(dir, sub.name))) {
+      if (name.endsWith('.tmp')) rmSync(join(dir, sub.name, name), { force: true });
+    }
   }
-
-  get(hash: string): Uint8Array | null {
-    return this.blobs.get(hash) ?? null;
-  }
-
-  has(hash: string): boolean {
-    return this.blobs.has(hash);
-  }
-
-  async flush(): Promise<void> {}
 }

@@ -7,7 +7,7 @@ export class MemoryEventBus implements EventBus {
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
-  publish(events: readonly StoredEvent[]): void {
+  async publish(events: readonly StoredEvent[]): Promise<void> {
     for (const event of events) {
       for (const listener of this.listeners.get(event.sceneId) ?? []) {
         try {
@@ -19,7 +19,7 @@ export class MemoryEventBus implements EventBus {
     }
   }
 
-  subscribe(sceneId: string, listener: (event: StoredEvent) => void): () => void {
+  async subscribe(sceneId: string, listener: (event: StoredEvent) => void): Promise<() => void> {
     const set = this.listeners.get(sceneId) ?? new Set();
     set.add(listener);
     this.listeners.set(sceneId, set);
@@ -29,7 +29,7 @@ export class MemoryEventBus implements EventBus {
     };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.listeners.clear();
   }
 }

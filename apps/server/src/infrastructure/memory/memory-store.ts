@@ -1,6 +1,16 @@
 import { Visibility, type Role } from '@strata/schema';
 import type { UserData } from '../../domain/identity/identity.js';
-import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../../domain/ports.js';
+import type {
+  AccessStore,
+  ApiTokenRecord,
+  HistoryEntry,
+  InviteRecord,
+  MemberRecord,
+  SceneCommit,
+  SceneFilter,
+  ScenePage,
+  SceneStore,
+} from '../../domain/ports.js';
 import type { SceneData, SceneEventData, StoredEvent } from '../../domain/scenes/types.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
@@ -19,37 +29,45 @@ export class MemorySceneStore implements SceneStore, AccessStore {
   private readonly inviteList: InviteRecord[] = [];
   private readonly tokens: ApiTokenRecord[] = [];
 
-  getScene(id: string): SceneData | null {
+  async getScene(id: string): Promise<SceneData | null> {
     const scene = this.scenes.get(id);
     return scene ? clone(scene) : null;
   }
 
-  listScenes(filter: SceneFilter, first: number, after: string | null): ScenePage {
+  async listScenes(filter: SceneFilter, first: number, after: string | null): Promise<ScenePage> {
     const visible = (s: SceneData) =>
-      s.visibility === Visibility.PUBLIC || (filter.viewerId !== null && (s.ownerId === filter.viewerId || this.memberRole(s.id, filter.viewerId) !== null));
-    const sorted = [...this.scenes.values()].filter(visible).sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
+      s.visibility === Visibility.PUBLIC ||
+      (filter.viewerId !== null && (s.ownerId === filter.viewerId || this.roleIn(s.id, filter.viewerId) !== null));
+    const sorted = [...this.scenes.values()]
+      .filter(visible)
+      .sort((a, b) => (a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1));
     const [createdAt, id] = after ? decodeCursor(after) : ['\uffff', '\uffff'];
     const rest = sorted.filter((s) => s.createdAt < createdAt || (s.createdAt === createdAt && s.id < id));
     const page = rest.slice(0, first);
     const last = page[page.length - 1];
-    return { scenes: page.map(clone), total: sorted.length, nextCursor: rest.length > first && last ? encodeCursor(last.createdAt, last.id) : null };
+    return {
+      scenes: page.map(clone),
+      total: sorted.length,
+      nextCursor: rest.length > first && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
   }
 
-  createScene(scene: SceneData, events: SceneEventData[]): StoredEvent[] {
+  async createScene(scene: SceneData, events: SceneEventData[]): Promise<StoredEvent[]> {
     if (this.scenes.has(scene.id)) throw new Error(`scene ${scene.id} exists`);
     this.scenes.set(scene.id, clone(scene));
     this.events.set(scene.id, []);
     return this.append(scene.id, scene.revision, events, scene.createdAt);
   }
 
-  commit({ scene, expectedRevision, events }: SceneCommit): StoredEvent[] | null {
+  async commit({ scene, expectedRevision, events, history }: SceneCommit): Promise<StoredEvent[] | null> {
     const current = this.scenes.get(scene.id);
     if (!current || current.revision !== expectedRevision) return null;
     this.scenes.set(scene.id, clone(scene));
+    if (history) this.pushHistory(scene.id, history);
     return this.append(scene.id, scene.revision, events, scene.updatedAt);
   }
 
-  appendEvents(sceneId: string, revision: number, events: SceneEventData[]): StoredEvent[] {
+  async appendEvents(sceneId: string, revision: number, events: SceneEventData[]): Promise<StoredEvent[]> {
     if (!this.scenes.has(sceneId)) return [];
     return this.append(sceneId, revision, events, new Date().toISOString());
   }
@@ -64,15 +82,18 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     return stored.map(clone);
   }
 
-  readEvents(sceneId: string, after: number, limit: number): StoredEvent[] {
-    return (this.events.get(sceneId) ?? []).filter((e) => e.seq > after).slice(0, limit).map(clone);
+  async readEvents(sceneId: string, after: number, limit: number): Promise<StoredEvent[]> {
+    return (this.events.get(sceneId) ?? [])
+      .filter((e) => e.seq > after)
+      .slice(0, limit)
+      .map(clone);
   }
 
-  lastSeq(sceneId: string): number {
+  async lastSeq(sceneId: string): Promise<number> {
     return this.seqs.get(sceneId) ?? 0;
   }
 
-  deleteScene(id: string, events: SceneEventData[]): StoredEvent[] {
+  async deleteScene(id: string, events: SceneEventData[]): Promise<StoredEvent[]> {
     const scene = this.scenes.get(id);
     const stored = scene ? this.append(id, scene.revision, events, new Date().toISOString()) : [];
     this.scenes.delete(id);
@@ -84,13 +105,13 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     return stored;
   }
 
-  pushHistory(sceneId: string, entry: HistoryEntry): void {
+  private pushHistory(sceneId: string, entry: HistoryEntry): void {
     const list = (this.history.get(sceneId) ?? []).filter((e) => !(e.actorId === entry.actorId && e.undone));
     list.push({ ...clone(entry), id: this.nextHistoryId++, undone: false });
     this.history.set(sceneId, list);
   }
 
-  takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): HistoryEntry | null {
+  async takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): Promise<HistoryEntry | null> {
     const mine = (this.history.get(sceneId) ?? []).filter((e) => e.actorId === actorId);
     const entry = direction === 'undo' ? mine.filter((e) => !e.undone).at(-1) : mine.find((e) => e.undone);
     if (!entry) return null;
@@ -99,42 +120,50 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     return clone(rest);
   }
 
-  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean } {
+  async historyState(sceneId: string, actorId: string): Promise<{ undo: boolean; redo: boolean }> {
     const mine = (this.history.get(sceneId) ?? []).filter((e) => e.actorId === actorId);
     return { undo: mine.some((e) => !e.undone), redo: mine.some((e) => e.undone) };
   }
 
-  restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void {
+  async restoreHistory(sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): Promise<void> {
     const found = (this.history.get(sceneId) ?? []).find((e) => e.id === entry.id);
     if (found) found.undone = direction !== 'undo';
   }
 
-  frameForKey(key: string): string | null {
-    return this.frames.get(key) ?? null;
+  async framesForKeys(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.frames.get(key) ?? null);
   }
 
-  setFrameForKey(key: string, frameId: string): void {
+  async forgetFrames(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.frames.delete(key);
+  }
+
+  async setFrameForKey(key: string, frameId: string): Promise<void> {
     this.frames.set(key, frameId);
   }
 
-  saveUser(user: UserData): void {
+  async saveUser(user: UserData): Promise<void> {
     this.users.set(user.id, { ...user });
   }
 
-  getUser(id: string): UserData | null {
+  async getUser(id: string): Promise<UserData | null> {
     const user = this.users.get(id);
     return user ? { ...user } : null;
   }
 
-  memberRole(sceneId: string, userId: string): Role | null {
+  async memberRole(sceneId: string, userId: string): Promise<Role | null> {
+    return this.roleIn(sceneId, userId);
+  }
+
+  private roleIn(sceneId: string, userId: string): Role | null {
     return this.memberships.get(sceneId)?.find((m) => m.userId === userId)?.role ?? null;
   }
 
-  members(sceneId: string): MemberRecord[] {
+  async members(sceneId: string): Promise<MemberRecord[]> {
     return (this.memberships.get(sceneId) ?? []).map((m) => ({ ...m }));
   }
 
-  setMember(sceneId: string, userId: string, role: Role): void {
+  async setMember(sceneId: string, userId: string, role: Role): Promise<void> {
     const list = this.memberships.get(sceneId) ?? [];
     const existing = list.find((m) => m.userId === userId);
     if (existing) existing.role = role;
@@ -142,55 +171,55 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     this.memberships.set(sceneId, list);
   }
 
-  removeMember(sceneId: string, userId: string): boolean {
+  async removeMember(sceneId: string, userId: string): Promise<boolean> {
     const list = this.memberships.get(sceneId) ?? [];
     const index = list.findIndex((m) => m.userId === userId);
     if (index >= 0) list.splice(index, 1);
     return index >= 0;
   }
 
-  createInvite(invite: InviteRecord): void {
+  async createInvite(invite: InviteRecord): Promise<void> {
     this.inviteList.push({ ...invite });
   }
 
-  invites(sceneId: string): InviteRecord[] {
+  async invites(sceneId: string): Promise<InviteRecord[]> {
     return this.inviteList.filter((i) => i.sceneId === sceneId).map((i) => ({ ...i }));
   }
 
-  findInvite(token: string): InviteRecord | null {
+  async findInvite(token: string): Promise<InviteRecord | null> {
     const invite = this.inviteList.find((i) => i.token === token);
     return invite ? { ...invite } : null;
   }
 
-  revokeInvite(sceneId: string, id: string): boolean {
+  async revokeInvite(sceneId: string, id: string): Promise<boolean> {
     const index = this.inviteList.findIndex((i) => i.sceneId === sceneId && i.id === id);
     if (index >= 0) this.inviteList.splice(index, 1);
     return index >= 0;
   }
 
-  createApiToken(token: ApiTokenRecord): void {
+  async createApiToken(token: ApiTokenRecord): Promise<void> {
     this.tokens.push({ ...token });
   }
 
-  findApiToken(hash: string): ApiTokenRecord | null {
+  async findApiToken(hash: string): Promise<ApiTokenRecord | null> {
     const token = this.tokens.find((t) => t.hash === hash);
     return token ? { ...token } : null;
   }
 
-  apiTokens(userId: string): ApiTokenRecord[] {
+  async apiTokens(userId: string): Promise<ApiTokenRecord[]> {
     return this.tokens.filter((t) => t.userId === userId).map((t) => ({ ...t }));
   }
 
-  revokeApiToken(userId: string, id: string): boolean {
+  async revokeApiToken(userId: string, id: string): Promise<boolean> {
     const index = this.tokens.findIndex((t) => t.userId === userId && t.id === id);
     if (index >= 0) this.tokens.splice(index, 1);
     return index >= 0;
   }
 
-  touchApiToken(id: string, at: string): void {
+  async touchApiToken(id: string, at: string): Promise<void> {
     const token = this.tokens.find((t) => t.id === id);
     if (token) token.lastUsedAt = at;
   }
 
-  close(): void {}
+  async close(): Promise<void> {}
 }

@@ -33,7 +33,8 @@ function int(value: unknown, path: string): number {
 function labelled(value: unknown, path: string): Labelled[] {
   if (!Array.isArray(value) || value.length === 0) throw mismatch(`${path} must be a non-empty list`);
   return value.map((item: unknown, i) => {
-    if (!isRecord(item) || typeof item['id'] !== 'string' || typeof item['label'] !== 'string') throw mismatch(`${path}[${i}] needs id and label`);
+    if (!isRecord(item) || typeof item['id'] !== 'string' || typeof item['label'] !== 'string')
+      throw mismatch(`${path}[${i}] needs id and label`);
     return { id: item['id'], label: item['label'] };
   });
 }
@@ -68,7 +69,9 @@ function sameDecls(actual: TensorDecl[], expected: TensorDecl[], path: string): 
     const got = actual.find((a) => a.name === want.name);
     if (!got) throw mismatch(`${path} lacks tensor ${want.name}`);
     if (got.dtype !== want.dtype || JSON.stringify(got.shape) !== JSON.stringify(want.shape)) {
-      throw mismatch(`${path} ${want.name} is ${got.dtype}${JSON.stringify(got.shape)}, the contract needs ${want.dtype}${JSON.stringify(want.shape)}`);
+      throw mismatch(
+        `${path} ${want.name} is ${got.dtype}${JSON.stringify(got.shape)}, the contract needs ${want.dtype}${JSON.stringify(want.shape)}`,
+      );
     }
   }
   if (actual.length !== expected.length) throw mismatch(`${path} has ${actual.length} tensors, the contract has ${expected.length}`);
@@ -105,7 +108,11 @@ export async function loadManifest(dir: string): Promise<LoadedManifest> {
     shapeResolution: int(raw['shapeResolution'], 'shapeResolution'),
     categories: labelled(raw['categories'], 'categories'),
     styles: labelled(raw['styles'], 'styles'),
-    noise: { background: int(noise['background'], 'noise.background'), foreground: int(noise['foreground'], 'noise.foreground'), shape: int(noise['shape'], 'noise.shape') },
+    noise: {
+      background: int(noise['background'], 'noise.background'),
+      foreground: int(noise['foreground'], 'noise.foreground'),
+      shape: int(noise['shape'], 'noise.shape'),
+    },
     dilation: Number.isInteger(fg['dilation']) ? (fg['dilation'] as number) : 0,
     trainedOn: `${String(training['device'] ?? 'unknown device')} at ${String(training['resolution'] ?? raw['resolution'])}px`,
   };
@@ -121,8 +128,12 @@ export async function loadManifest(dir: string): Promise<LoadedManifest> {
     const file = join(dir, entry['file']);
     if (!existsSync(file)) throw mismatch(`models.${name}.file ${entry['file']} does not exist`);
     const actual = await fileSha256(file);
-    if (actual !== entry['sha256']) throw mismatch(`models.${name}.file ${entry['file']} has sha256 ${actual}, the manifest says ${entry['sha256']}`);
-    decls[name] = { inputs: tensors(entry['inputs'], `models.${name}.inputs`), outputs: tensors(entry['outputs'], `models.${name}.outputs`) };
+    if (actual !== entry['sha256'])
+      throw mismatch(`models.${name}.file ${entry['file']} has sha256 ${actual}, the manifest says ${entry['sha256']}`);
+    decls[name] = {
+      inputs: tensors(entry['inputs'], `models.${name}.inputs`),
+      outputs: tensors(entry['outputs'], `models.${name}.outputs`),
+    };
     sameDecls(decls[name].inputs, expected[name].inputs, `models.${name}.inputs`);
     sameDecls(decls[name].outputs, expected[name].outputs, `models.${name}.outputs`);
     files[name] = file;

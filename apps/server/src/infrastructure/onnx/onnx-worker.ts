@@ -43,13 +43,21 @@ try {
       .then(({ outputs, runMs }) => {
         // Encoded requests need only the images; raw outputs are copied so their buffers can be transferred.
         const images = request.encode && outputs['image'] ? encodeImages(outputs['image']) : [];
-        const raw = request.encode ? {} : Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { data: t.data.slice(), dims: t.dims }]));
-        const transfer = [...Object.values(raw), ...images.flatMap((i) => [{ data: i.rgb }, { data: i.png }])].map((t) => t.data.buffer as ArrayBuffer);
+        const raw = request.encode
+          ? {}
+          : Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, { data: t.data.slice(), dims: t.dims }]));
+        const transfer = [...Object.values(raw), ...images.flatMap((i) => [{ data: i.rgb }, { data: i.png }])].map(
+          (t) => t.data.buffer as ArrayBuffer,
+        );
         post({ type: 'result', id, result: { outputs: raw, images, runMs } }, transfer);
       })
       .catch((error: unknown) => post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) }));
   });
   post({ type: 'ready', provider });
 } catch (error) {
-  post({ type: 'failed-to-start', message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code });
+  post({
+    type: 'failed-to-start',
+    message: error instanceof Error ? error.message : String(error),
+    code: (error as { code?: string }).code,
+  });
 }

@@ -73,7 +73,16 @@ export async function loadSessions(options: SessionOptions): Promise<LoadedSessi
 
 function checkNames(name: ModelName, session: ort.InferenceSession, decl: { inputs: TensorDecl[]; outputs: TensorDecl[] }): void {
   const same = (a: readonly string[], b: string[]) => a.length === b.length && b.every((n) => a.includes(n));
-  if (!same(session.inputNames, decl.inputs.map((t) => t.name)) || !same(session.outputNames, decl.outputs.map((t) => t.name))) {
+  if (
+    !same(
+      session.inputNames,
+      decl.inputs.map((t) => t.name),
+    ) ||
+    !same(
+      session.outputNames,
+      decl.outputs.map((t) => t.name),
+    )
+  ) {
     throw new DomainError(
       ErrorCode.MODEL_MISMATCH,
       `${name}.onnx has inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}], the manifest declares [${decl.inputs
@@ -99,7 +108,10 @@ export async function warmUp(sessions: Record<ModelName, ort.InferenceSession>, 
 }
 
 /** Run one model on float32 feeds. */
-export async function runSession(session: ort.InferenceSession, feeds: Record<string, Tensor>): Promise<{ outputs: Record<string, Tensor>; runMs: number }> {
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, Tensor>,
+): Promise<{ outputs: Record<string, Tensor>; runMs: number }> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor('float32', t.data, t.dims);
   const started = performance.now();

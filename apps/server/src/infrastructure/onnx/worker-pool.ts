@@ -77,7 +77,9 @@ export class WorkerPoolEngine implements InferenceEngine {
             resolve(slot);
             return;
           case 'failed-to-start':
-            reject(reply.code === ErrorCode.MODEL_MISMATCH ? new DomainError(ErrorCode.MODEL_MISMATCH, reply.message) : new Error(reply.message));
+            reject(
+              reply.code === ErrorCode.MODEL_MISMATCH ? new DomainError(ErrorCode.MODEL_MISMATCH, reply.message) : new Error(reply.message),
+            );
             return;
           case 'result':
           case 'error':
@@ -131,11 +133,14 @@ export class WorkerPoolEngine implements InferenceEngine {
     if (this.closing) return;
     this.closing = true;
     const slots = [...this.slots];
-    const inFlight = [...this.calls.values()].map((call) => new Promise<void>((resolve) => {
-      const { resolve: ok, reject: fail } = call;
-      call.resolve = (result) => (ok(result), resolve());
-      call.reject = (error) => (fail(error), resolve());
-    }));
+    const inFlight = [...this.calls.values()].map(
+      (call) =>
+        new Promise<void>((resolve) => {
+          const { resolve: ok, reject: fail } = call;
+          call.resolve = (result) => (ok(result), resolve());
+          call.reject = (error) => (fail(error), resolve());
+        }),
+    );
     await withTimeout(Promise.all(inFlight), 10_000);
     this.slots.length = 0;
     await Promise.all(

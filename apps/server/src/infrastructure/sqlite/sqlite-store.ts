@@ -1,7 +1,17 @@
 import Database from 'better-sqlite3';
 import type { Role } from '@strata/schema';
 import type { UserData } from '../../domain/identity/identity.js';
-import type { AccessStore, ApiTokenRecord, HistoryEntry, InviteRecord, MemberRecord, SceneCommit, SceneFilter, ScenePage, SceneStore } from '../../domain/ports.js';
+import type {
+  AccessStore,
+  ApiTokenRecord,
+  HistoryEntry,
+  InviteRecord,
+  MemberRecord,
+  SceneCommit,
+  SceneFilter,
+  ScenePage,
+  SceneStore,
+} from '../../domain/ports.js';
 import type { SceneData, SceneEventData, StoredEvent } from '../../domain/scenes/types.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
@@ -77,7 +87,14 @@ interface TokenRow {
   last_used_at: string | null;
 }
 
-const toToken = (r: TokenRow): ApiTokenRecord => ({ id: r.id, userId: r.user_id, name: r.name, hash: r.hash, createdAt: r.created_at, lastUsedAt: r.last_used_at });
+const toToken = (r: TokenRow): ApiTokenRecord => ({
+  id: r.id,
+  userId: r.user_id,
+  name: r.name,
+  hash: r.hash,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+});
 const toInvite = (r: { id: string; scene_id: string; role: string; token: string; created_at: string }): InviteRecord => ({
   id: r.id,
   sceneId: r.scene_id,
@@ -120,16 +137,28 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
         `SELECT data, created_at, id FROM scenes WHERE ${VISIBLE} AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?`,
       ),
       count: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM scenes WHERE ${VISIBLE}`),
-      saveUser: db.prepare('INSERT INTO users (id, display_name, color) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, color = excluded.color'),
-      getUser: db.prepare<[string], { id: string; display_name: string; color: string }>('SELECT id, display_name, color FROM users WHERE id = ?'),
+      saveUser: db.prepare(
+        'INSERT INTO users (id, display_name, color) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, color = excluded.color',
+      ),
+      getUser: db.prepare<[string], { id: string; display_name: string; color: string }>(
+        'SELECT id, display_name, color FROM users WHERE id = ?',
+      ),
       memberRole: db.prepare<[string, string], { role: string }>('SELECT role FROM members WHERE scene_id = ? AND user_id = ?'),
-      members: db.prepare<[string], { user_id: string; role: string }>('SELECT user_id, role FROM members WHERE scene_id = ? ORDER BY rowid'),
-      setMember: db.prepare('INSERT INTO members (scene_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT (scene_id, user_id) DO UPDATE SET role = excluded.role'),
+      members: db.prepare<[string], { user_id: string; role: string }>(
+        'SELECT user_id, role FROM members WHERE scene_id = ? ORDER BY rowid',
+      ),
+      setMember: db.prepare(
+        'INSERT INTO members (scene_id, user_id, role) VALUES (?, ?, ?) ON CONFLICT (scene_id, user_id) DO UPDATE SET role = excluded.role',
+      ),
       removeMember: db.prepare('DELETE FROM members WHERE scene_id = ? AND user_id = ?'),
       deleteMembers: db.prepare('DELETE FROM members WHERE scene_id = ?'),
       createInvite: db.prepare('INSERT INTO invites (id, scene_id, role, token, created_at) VALUES (?, ?, ?, ?, ?)'),
-      invites: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>('SELECT * FROM invites WHERE scene_id = ? ORDER BY created_at'),
-      findInvite: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>('SELECT * FROM invites WHERE token = ?'),
+      invites: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>(
+        'SELECT * FROM invites WHERE scene_id = ? ORDER BY created_at',
+      ),
+      findInvite: db.prepare<[string], { id: string; scene_id: string; role: string; token: string; created_at: string }>(
+        'SELECT * FROM invites WHERE token = ?',
+      ),
       revokeInvite: db.prepare('DELETE FROM invites WHERE scene_id = ? AND id = ?'),
       deleteInvites: db.prepare('DELETE FROM invites WHERE scene_id = ?'),
       createToken: db.prepare('INSERT INTO api_tokens (id, user_id, name, hash, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, NULL)'),
@@ -157,15 +186,16 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       ),
       frame: db.prepare<[string], { frame_id: string }>('SELECT frame_id FROM render_index WHERE key = ?'),
       setFrame: db.prepare('INSERT OR REPLACE INTO render_index (key, frame_id) VALUES (?, ?)'),
+      forgetFrame: db.prepare('DELETE FROM render_index WHERE key = ?'),
     };
   }
 
-  getScene(id: string): SceneData | null {
+  async getScene(id: string): Promise<SceneData | null> {
     const row = this.stmt.get.get(id);
     return row ? (JSON.parse(row.data) as SceneData) : null;
   }
 
-  listScenes(filter: SceneFilter, first: number, after: string | null): ScenePage {
+  async listScenes(filter: SceneFilter, first: number, after: string | null): Promise<ScenePage> {
     const [createdAt, id] = after ? decodeCursor(after) : ['\uffff', '\uffff'];
     const viewer = filter.viewerId ?? '';
     const rows = this.stmt.page.all(viewer, viewer, createdAt, createdAt, id, first + 1);
@@ -178,17 +208,18 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     };
   }
 
-  createScene(scene: SceneData, events: SceneEventData[]): StoredEvent[] {
+  async createScene(scene: SceneData, events: SceneEventData[]): Promise<StoredEvent[]> {
     return this.db.transaction(() => {
       this.stmt.insert.run(scene.id, scene.ownerId, scene.visibility, scene.revision, scene.createdAt, JSON.stringify(scene));
       return this.append(scene.id, scene.revision, events, scene.createdAt);
     })();
   }
 
-  commit({ scene, expectedRevision, events }: SceneCommit): StoredEvent[] | null {
+  async commit({ scene, expectedRevision, events, history }: SceneCommit): Promise<StoredEvent[] | null> {
     return this.db.transaction(() => {
       const result = this.stmt.update.run(scene.revision, scene.visibility, JSON.stringify(scene), scene.id, expectedRevision);
       if (result.changes !== 1) return null;
+      if (history) this.pushHistory(scene.id, history);
       return this.append(scene.id, scene.revision, events, scene.updatedAt);
     })();
   }
@@ -196,13 +227,15 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
   /** Made once: render progress appends events many times a second. */
   private appendTx?: (sceneId: string, revision: number, events: SceneEventData[], at: string) => StoredEvent[];
 
-  appendEvents(sceneId: string, revision: number, events: SceneEventData[]): StoredEvent[] {
-    this.appendTx ??= this.db.transaction((id: string, rev: number, evs: SceneEventData[], at: string) => this.append(id, rev, evs, at));
+  async appendEvents(sceneId: string, revision: number, events: SceneEventData[]): Promise<StoredEvent[]> {
+    this.appendTx ??= this.db.transaction((id: string, rev: number, evs: SceneEventData[], at: string) =>
+      this.seqOf(id) === 0 ? [] : this.append(id, rev, evs, at),
+    );
     return this.appendTx(sceneId, revision, events, new Date().toISOString());
   }
 
   private append(sceneId: string, revision: number, events: SceneEventData[], at: string): StoredEvent[] {
-    let seq = this.lastSeq(sceneId);
+    let seq = this.seqOf(sceneId);
     const stored = events.map((event) => {
       seq++;
       this.stmt.event.run(sceneId, seq, revision, at, JSON.stringify(event));
@@ -213,13 +246,20 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     return stored;
   }
 
-  readEvents(sceneId: string, after: number, limit: number): StoredEvent[] {
+  async readEvents(sceneId: string, after: number, limit: number): Promise<StoredEvent[]> {
     return this.stmt.events
       .all(sceneId, after, limit)
-      .map((row) => ({ ...(JSON.parse(row.payload) as SceneEventData), seq: row.seq, sceneId, revision: row.revision, at: row.at }) as StoredEvent);
+      .map(
+        (row) =>
+          ({ ...(JSON.parse(row.payload) as SceneEventData), seq: row.seq, sceneId, revision: row.revision, at: row.at }) as StoredEvent,
+      );
   }
 
-  lastSeq(sceneId: string): number {
+  async lastSeq(sceneId: string): Promise<number> {
+    return this.seqOf(sceneId);
+  }
+
+  private seqOf(sceneId: string): number {
     const known = this.seqs.get(sceneId);
     if (known !== undefined) return known;
     const seq = this.stmt.seq.get(sceneId)?.last_seq ?? 0;
@@ -227,9 +267,10 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     return seq;
   }
 
-  deleteScene(id: string, events: SceneEventData[]): StoredEvent[] {
+  async deleteScene(id: string, events: SceneEventData[]): Promise<StoredEvent[]> {
     return this.db.transaction(() => {
-      const scene = this.getScene(id);
+      const row = this.stmt.get.get(id);
+      const scene = row ? (JSON.parse(row.data) as SceneData) : null;
       const stored = scene ? this.append(id, scene.revision, events, new Date().toISOString()) : [];
       this.stmt.deleteScene.run(id);
       this.seqs.delete(id);
@@ -249,7 +290,7 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     })();
   }
 
-  takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): HistoryEntry | null {
+  async takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): Promise<HistoryEntry | null> {
     return this.db.transaction(() => {
       const row = direction === 'undo' ? this.stmt.takeUndo.get(sceneId, actorId) : this.stmt.takeRedo.get(sceneId, actorId);
       if (!row) return null;
@@ -258,87 +299,91 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
     })();
   }
 
-  historyState(sceneId: string, actorId: string): { undo: boolean; redo: boolean } {
+  async historyState(sceneId: string, actorId: string): Promise<{ undo: boolean; redo: boolean }> {
     const row = this.stmt.historyState.get(sceneId, actorId)!;
     return { undo: row.undo > 0, redo: row.redo > 0 };
   }
 
-  restoreHistory(_sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): void {
+  async restoreHistory(_sceneId: string, entry: HistoryEntry, direction: 'undo' | 'redo'): Promise<void> {
     if (entry.id !== undefined) this.stmt.mark.run(direction === 'undo' ? 0 : 1, entry.id);
   }
 
-  frameForKey(key: string): string | null {
-    return this.stmt.frame.get(key)?.frame_id ?? null;
+  async framesForKeys(keys: readonly string[]): Promise<(string | null)[]> {
+    return keys.map((key) => this.stmt.frame.get(key)?.frame_id ?? null);
   }
 
-  setFrameForKey(key: string, frameId: string): void {
+  async forgetFrames(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.stmt.forgetFrame.run(key);
+  }
+
+  async setFrameForKey(key: string, frameId: string): Promise<void> {
     this.stmt.setFrame.run(key, frameId);
   }
 
-  saveUser(user: UserData): void {
+  async saveUser(user: UserData): Promise<void> {
     this.stmt.saveUser.run(user.id, user.displayName, user.color);
   }
 
-  getUser(id: string): UserData | null {
+  async getUser(id: string): Promise<UserData | null> {
     const row = this.stmt.getUser.get(id);
     return row ? { id: row.id, displayName: row.display_name, color: row.color } : null;
   }
 
-  memberRole(sceneId: string, userId: string): Role | null {
+  async memberRole(sceneId: string, userId: string): Promise<Role | null> {
     return (this.stmt.memberRole.get(sceneId, userId)?.role as Role | undefined) ?? null;
   }
 
-  members(sceneId: string): MemberRecord[] {
+  async members(sceneId: string): Promise<MemberRecord[]> {
     return this.stmt.members.all(sceneId).map((r) => ({ userId: r.user_id, role: r.role as Role }));
   }
 
-  setMember(sceneId: string, userId: string, role: Role): void {
+  async setMember(sceneId: string, userId: string, role: Role): Promise<void> {
     this.stmt.setMember.run(sceneId, userId, role);
   }
 
-  removeMember(sceneId: string, userId: string): boolean {
+  async removeMember(sceneId: string, userId: string): Promise<boolean> {
     return this.stmt.removeMember.run(sceneId, userId).changes > 0;
   }
 
-  createInvite(invite: InviteRecord): void {
+  async createInvite(invite: InviteRecord): Promise<void> {
     this.stmt.createInvite.run(invite.id, invite.sceneId, invite.role, invite.token, invite.createdAt);
   }
 
-  invites(sceneId: string): InviteRecord[] {
+  async invites(sceneId: string): Promise<InviteRecord[]> {
     return this.stmt.invites.all(sceneId).map(toInvite);
   }
 
-  findInvite(token: string): InviteRecord | null {
+  async findInvite(token: string): Promise<InviteRecord | null> {
     const row = this.stmt.findInvite.get(token);
     return row ? toInvite(row) : null;
   }
 
-  revokeInvite(sceneId: string, id: string): boolean {
+  async revokeInvite(sceneId: string, id: string): Promise<boolean> {
     return this.stmt.revokeInvite.run(sceneId, id).changes > 0;
   }
 
-  createApiToken(t: ApiTokenRecord): void {
+  async createApiToken(t: ApiTokenRecord): Promise<void> {
     this.stmt.createToken.run(t.id, t.userId, t.name, t.hash, t.createdAt);
   }
 
-  findApiToken(hash: string): ApiTokenRecord | null {
+  async findApiToken(hash: string): Promise<ApiTokenRecord | null> {
     const row = this.stmt.findToken.get(hash);
     return row ? toToken(row) : null;
   }
 
-  apiTokens(userId: string): ApiTokenRecord[] {
+  async apiTokens(userId: string): Promise<ApiTokenRecord[]> {
     return this.stmt.tokens.all(userId).map(toToken);
   }
 
-  revokeApiToken(userId: string, id: string): boolean {
+  async revokeApiToken(userId: string, id: string): Promise<boolean> {
     return this.stmt.revokeToken.run(userId, id).changes > 0;
   }
 
-  touchApiToken(id: string, at: string): void {
+  async touchApiToken(id: string, at: string): Promise<void> {
     this.stmt.touchToken.run(at, id);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 }
