@@ -103,7 +103,8 @@ def onehot(idx: Sequence[int], n: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def compose(gens, style: Sequence[int], z_bg: torch.Tensor, layers, masks=None, return_crops: bool = False):
+def compose(gens, style: Sequence[int], z_bg: torch.Tensor, layers, masks=None, return_crops: bool = False,
+            crop: int = W.CROP):
     """Compose scenes with the v2 generators (torch modules or ONNX wrappers with the same call signature).
 
     gens: {"background": f(z, style) -> image, "foreground": f(crop, mask, category, z, light) -> crop,
@@ -121,8 +122,8 @@ def compose(gens, style: Sequence[int], z_bg: torch.Tensor, layers, masks=None, 
         oh = onehot(cats, C)
         shp = masks[t] if masks is not None else gens["shape"](oh, zs)
         mc = fit_mask(shp, boxes, R)
-        mk = crop_mask(shp)
-        cin = crop_in(x, boxes)
+        mk = crop_mask(shp, crop)
+        cin = crop_in(x, boxes, crop)
         cout = gens["foreground"](cin, mk, oh, zf, light)
         x = paste(x, cout, boxes, mc)
         canv.append(x)

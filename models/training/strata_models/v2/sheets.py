@@ -97,7 +97,7 @@ def training_sheet(gens: Dict[str, torch.nn.Module], cfg, n_scenes: int = 3, cel
         s = W.render_scene(EVAL_SEED + 500 + k, R, n_objects=4, style=k % S)
         layers = [([o.category], torch.tensor([o.box], dtype=torch.float32), torch.from_numpy(o.z_shape)[None],
                    torch.from_numpy(o.z_fg)[None]) for o in s.objects]
-        canv, _ = compose(gens, [s.style], torch.from_numpy(s.z_bg)[None], layers)
+        canv, _ = compose(gens, [s.style], torch.from_numpy(s.z_bg)[None], layers, crop=K)
         lab = np.zeros((R, R), np.uint8)
         for o in s.objects:
             lab[o.mask] = o.category + 1

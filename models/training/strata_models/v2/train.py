@@ -310,9 +310,12 @@ def train(cfg: Config2, run: Path = RUN_DIR, fresh: bool = False, log=print, cac
         steps = sum(s.step for s in stages.values())
         out = run / "samples"
         out.mkdir(exist_ok=True)
-        img = training_sheet({n: s.ema for n, s in stages.items()}, cfg)
-        img.save(out / f"sheet-{steps:07d}.png")
-        img.save(out / "latest.png")
+        try:
+            img = training_sheet({n: s.ema for n, s in stages.items()}, cfg)
+            img.save(out / f"sheet-{steps:07d}.png")
+            img.save(out / "latest.png")
+        except Exception as e:  # a sheet must never stop a long run
+            say(f"sample sheet failed: {e!r}")
 
     last_ck = last_sample = time.time()
     win = {n: [time.time(), 0, 0.0, {}] for n in STAGES}  # wall start, images, train seconds, loss sums
