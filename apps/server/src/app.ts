@@ -7,7 +7,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { buildContractSchema, type ApiContext } from '@strata/schema';
 import type { Config } from './config.js';
 import type { ModelSpec } from './domain/rendering/model.js';
-import type { BlobStore, Clock, EventBus, InferenceEngine, SceneStore } from './domain/ports.js';
+import type { BlobStore, Clock, EventBus, InferenceEngine, LeaseBoard, SceneStore } from './domain/ports.js';
+import { MemoryLeaseBoard } from './infrastructure/memory/memory-leases.js';
 import { systemClock } from './domain/ports.js';
 import { Painter } from './domain/rendering/painter.js';
 import { RenderCoordinator, type Logger } from './domain/rendering/render-coordinator.js';
@@ -38,6 +39,7 @@ export interface AppOverrides {
   store?: SceneStore & AccessStore;
   blobs?: BlobStore;
   bus?: EventBus;
+  leases?: LeaseBoard;
   engine?: InferenceEngine;
   clock?: Clock;
   log?: Logger;
@@ -82,7 +84,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const batching = config.batching !== 'off';
   const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs });
   const painter = new Painter(model, scheduler, blobs);
-  const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log });
+  const coordinator = new RenderCoordinator({
+    model,
+    store,
+    blobs,
+    bus,
+    painter,
+    clock,
+    log,
+    leases: overrides.leases ?? new MemoryLeaseBoard(),
+  });
   const service = new SceneService({ model, limits: config.limits, store, access: store, blobs, bus, coordinator, clock });
   const presence = new PresenceHub(config.presenceThrottleMs);
   const sharing = new SharingService({ scenes: service, access: store, presence, clock });

@@ -181,6 +181,8 @@ export interface InferenceEngine {
   readonly provider: string;
   readonly workers: number;
   run(request: InferenceRequest): Promise<InferenceResult>;
+  /** Called when `workers` changes (a queue's workers join or leave), so waiting steps can be dispatched. */
+  onCapacityChange?(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -205,3 +207,35 @@ export interface SlotLimit {
   /** Take a slot or refuse with RATE_LIMITED; resolves with the function that gives it back. */
   acquire(key: string, what: string): Promise<() => void>;
 }
+
+/** A named, expiring lease: at most one holder at a time, across every process that shares the board. */
+export interface Lease {
+  /** Extend the lease; false when it was lost (expired and taken, or the board was reset). */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+/** Leases (one renderer per scene across replicas). Implementations: in process, Redis. */
+export interface LeaseBoard {
+  /** The lease, or null while someone else holds it. */
+  acquire(name: string, ttlMs: number): Promise<Lease | null>;
+}
+
+/** What the process counts for operators (Prometheus in production, nothing in tests). */
+export interface Metrics {
+  /** One inference call: model, execution provider, batch size, time in the session. */
+  inference(model: string, provider: string, batchSize: number, runMs: number): void;
+  /** How long a step waited in the scheduler's queue before it was dispatched. */
+  queueWait(model: string, ms: number): void;
+  /** A step that finished: painted, taken from the cache, or dropped as stale. */
+  step(outcome: 'painted' | 'cached' | 'dropped'): void;
+  /** Events appended and published. */
+  eventsPublished(count: number): void;
+}
+
+export const noMetrics: Metrics = {
+  inference: () => {},
+  queueWait: () => {},
+  step: () => {},
+  eventsPublished: () => {},
+};

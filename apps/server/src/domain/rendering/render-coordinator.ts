@@ -3,7 +3,7 @@ import { isDomainError } from '../errors.js';
 import { Lru } from '../lru.js';
 import type { ModelSpec } from './model.js';
 import { pngToRgb, type Painter } from './painter.js';
-import type { BlobStore, Clock, EventBus, SceneStore } from '../ports.js';
+import type { BlobStore, Clock, EventBus, Lease, LeaseBoard, Metrics, SceneStore } from '../ports.js';
 import { renderKeys } from './render-keys.js';
 import { StaleStepError } from './scheduler.js';
 import type { SceneData, SceneEventData } from '../scenes/types.js';
@@ -28,7 +28,12 @@ interface Job {
   rendered: number;
   cached: number;
   stopped: boolean;
+  /** The revision whose render this job finished (completed or failed), once it has. */
+  doneRevision: number | null;
 }
+
+/** How long a scene's render lease lasts without renewal; renewed every third of it. */
+const LEASE_MS = 15_000;
 
 /** Logs what the coordinator cannot hand to anyone else. */
 export interface Logger {
@@ -69,8 +74,15 @@ export class RenderCoordinator {
       painter: Painter;
       clock: Clock;
       log: Logger;
+      /** One renderer per scene across every process that shares the board. */
+      leases: LeaseBoard;
+      metrics?: Metrics;
     },
   ) {}
+
+  /** Newest revision asked for per scene, and the revision last forced (rerender), to drop stale or repeated calls. */
+  private readonly requested = new Map<string, number>();
+  private readonly forced = new Map<string, number>();
 
   /**
    * Render `scene`'s newest revision. `previous` is the revision before it: after a restart, when
@@ -78,38 +90,40 @@ export class RenderCoordinator {
    */
   async schedule(scene: SceneData, previous: SceneData | null, force = false): Promise<void> {
     if (this.closed) return;
+    // The same revision arrives twice when this process made the edit (directly and from the bus).
+    if ((this.requested.get(scene.id) ?? 0) > scene.revision) return;
+    if (force && this.forced.get(scene.id) === scene.revision) force = false;
+    const running = this.jobs.get(scene.id);
+    if (!force && running && running.revision >= scene.revision) return;
+    this.requested.set(scene.id, scene.revision);
+    if (force) this.forced.set(scene.id, scene.revision);
     const keys = this.keysOf(scene);
     const frames = await this.framesOf(keys);
-    if (force) {
-      this.announced.set(scene.id, []);
-      for (const key of keys) this.failed.delete(key);
-    } else if (!this.announced.has(scene.id) && previous) {
+    let known: string[] | null = null;
+    if (!force && previous && !this.jobs.has(scene.id)) {
+      // Starting afresh (after a restart, or after another process rendered this scene): what the
+      // previous revision had painted counts as announced.
       const old = this.keysOf(previous);
       const oldFrames = await this.framesOf(old);
-      const known: string[] = [];
+      known = [];
       for (const [step, key] of old.entries()) {
         if (!oldFrames[step]) break;
         known[step] = key;
       }
-      if (!this.announced.has(scene.id)) this.announced.set(scene.id, known);
     }
-    if (this.closed) return;
+    if (this.closed || (this.requested.get(scene.id) ?? 0) > scene.revision) return;
+    if (force) {
+      this.announced.set(scene.id, []);
+      for (const key of keys) this.failed.delete(key);
+    } else if (known && !this.jobs.has(scene.id)) this.announced.set(scene.id, known);
     const fromStep = this.firstUnannounced(scene.id, keys);
     const job = this.jobs.get(scene.id);
     const now = this.deps.clock.now();
-    if (job) Object.assign(job, { revision: scene.revision, scene, keys, startedAt: now, rendered: 0, cached: 0 });
-    if (fromStep < keys.length) {
-      // Layer j is painted at step j + 1: prefetch the shapes of the layers still to paint.
-      const wanted = scene.layers.filter((l, j) => j + 1 >= fromStep && l.visible && !frames[j + 1]);
-      const stale = () => this.closed || this.jobs.get(scene.id)?.revision !== scene.revision;
-      this.deps.painter.prefetchShapes(
-        scene.id,
-        wanted.map((l) => l.object),
-        stale,
-      );
+    if (job) {
+      Object.assign(job, { revision: scene.revision, scene, keys, startedAt: now, rendered: 0, cached: 0 });
+      this.started(scene, keys, frames, fromStep);
+      return;
     }
-    if (fromStep < keys.length) void this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
-    if (job) return;
     if (fromStep >= keys.length) {
       // Nothing to paint (a rename, or the top layer removed): only say where the scene ends now.
       const announced = this.announced.get(scene.id);
@@ -133,9 +147,95 @@ export class RenderCoordinator {
       rendered: 0,
       cached: 0,
       stopped: false,
+      doneRevision: null,
     };
     this.jobs.set(scene.id, fresh);
-    void this.run(fresh);
+    void this.lead(fresh, frames);
+  }
+
+  /**
+   * Take the scene's render lease and run the job. Without it another process renders the scene:
+   * that one follows the scene's events and picks up this revision, so this one steps aside.
+   */
+  private async lead(job: Job, frames: (string | null)[]): Promise<void> {
+    let lease: Lease | null = null;
+    try {
+      lease = await this.deps.leases.acquire(`render:${job.sceneId}`, LEASE_MS);
+    } catch (error) {
+      this.deps.log.error('could not take a render lease', { sceneId: job.sceneId, error: String(error) });
+    }
+    if (!lease || job.stopped) {
+      await lease?.release();
+      if (this.jobs.get(job.sceneId) === job) this.jobs.delete(job.sceneId);
+      this.announced.delete(job.sceneId);
+      this.requested.delete(job.sceneId);
+      this.notifyIdle(job.sceneId);
+      return;
+    }
+    const renew = setInterval(() => {
+      lease!.renew().then(
+        (held) => {
+          if (!held && !job.stopped) {
+            this.deps.log.error('lost the render lease of a scene; another process renders it now', { sceneId: job.sceneId });
+            job.stopped = true;
+          }
+        },
+        () => undefined,
+      );
+    }, LEASE_MS / 3);
+    renew.unref?.();
+    // Follow edits made through other processes while this one renders the scene.
+    let unsubscribe: (() => void) | null = null;
+    try {
+      unsubscribe = await this.deps.bus.subscribe(job.sceneId, (event) => {
+        if (event.type === 'SceneDeleted') this.cancel(job.sceneId);
+        else if (event.type === 'SceneChanged' && event.revision >= job.revision && this.jobs.get(job.sceneId) === job)
+          void this.schedule(event.scene, null, event.change === 'RERENDER').catch((error) =>
+            this.deps.log.error('could not follow an edit', { error: String(error) }),
+          );
+      });
+      this.started(job.scene, job.keys, frames, this.firstUnannounced(job.sceneId, job.keys));
+      await this.run(job);
+    } finally {
+      clearInterval(renew);
+      unsubscribe?.();
+      await lease.release().catch(() => undefined);
+      if (this.jobs.get(job.sceneId) === job) this.jobs.delete(job.sceneId);
+      await this.catchUp(job);
+      if (!this.jobs.has(job.sceneId)) this.notifyIdle(job.sceneId);
+    }
+  }
+
+  /**
+   * A revision that arrived while the job was finishing (or while another process held the lease)
+   * is rendered now: the store has the newest one.
+   */
+  private async catchUp(job: Job): Promise<void> {
+    if (this.closed || job.stopped || this.jobs.has(job.sceneId)) return;
+    try {
+      const latest = await this.deps.store.getScene(job.sceneId);
+      if (latest && latest.revision > (job.doneRevision ?? job.revision - 1) && !this.jobs.has(job.sceneId)) {
+        this.requested.delete(job.sceneId);
+        await this.schedule(latest, null);
+      }
+    } catch (error) {
+      this.deps.log.error('could not look for newer revisions', { sceneId: job.sceneId, error: String(error) });
+    }
+  }
+
+  /** Say that a revision's render starts at `fromStep`, and prefetch the shapes it will need. */
+  private started(scene: SceneData, keys: string[], frames: (string | null)[], fromStep: number): void {
+    if (fromStep < keys.length) {
+      // Layer j is painted at step j + 1: prefetch the shapes of the layers still to paint.
+      const wanted = scene.layers.filter((l, j) => j + 1 >= fromStep && l.visible && !frames[j + 1]);
+      const stale = () => this.closed || this.jobs.get(scene.id)?.revision !== scene.revision;
+      this.deps.painter.prefetchShapes(
+        scene.id,
+        wanted.map((l) => l.object),
+        stale,
+      );
+    }
+    if (fromStep < keys.length) void this.emit(scene.id, scene.revision, [{ type: 'RenderStarted', fromStep, toStep: keys.length - 1 }]);
   }
 
   /** Stop rendering a scene (it was deleted) and forget what it announced. */
@@ -144,6 +244,8 @@ export class RenderCoordinator {
     if (job) job.stopped = true;
     this.jobs.delete(sceneId);
     this.announced.delete(sceneId);
+    this.requested.delete(sceneId);
+    this.forced.delete(sceneId);
     this.notifyIdle(sceneId);
   }
 
@@ -231,18 +333,15 @@ export class RenderCoordinator {
           },
         ]);
       }
+      job.doneRevision = job.revision;
       await this.complete(job);
     } catch (error) {
+      job.doneRevision = job.revision;
       if (job.stopped || this.closed) return;
       try {
         await this.fail(job, error);
       } catch (failure) {
         this.deps.log.error('could not record a render failure', { sceneId: job.sceneId, error: String(failure) });
-      }
-    } finally {
-      if (this.jobs.get(job.sceneId) === job) {
-        this.jobs.delete(job.sceneId);
-        this.notifyIdle(job.sceneId);
       }
     }
   }
@@ -275,6 +374,7 @@ export class RenderCoordinator {
   private async paint(job: Job, step: number, key: string, previous: Uint8Array | null): Promise<{ frameId: string; cached: boolean }> {
     const [known] = await this.framesOf([key]);
     if (known) {
+      this.deps.metrics?.step('cached');
       job.cached++;
       return { frameId: known, cached: true };
     }
@@ -287,6 +387,7 @@ export class RenderCoordinator {
     const { frameId } = await painting;
     if (shared) job.cached++;
     else job.rendered++;
+    this.deps.metrics?.step(shared ? 'cached' : 'painted');
     return { frameId, cached: shared };
   }
 
@@ -356,7 +457,10 @@ export class RenderCoordinator {
       if (this.closed) return;
       try {
         const stored = await this.deps.store.appendEvents(sceneId, revision, events);
-        if (stored.length > 0) await this.deps.bus.publish(stored);
+        if (stored.length > 0) {
+          await this.deps.bus.publish(stored);
+          this.deps.metrics?.eventsPublished(stored.length);
+        }
       } catch (error) {
         this.deps.log.error('could not record render events', { sceneId, error: String(error) });
       }

@@ -1,4 +1,4 @@
-import type { EncodedImage, InferenceEngine, InferenceRequest, Tensor } from '../ports.js';
+import type { EncodedImage, InferenceEngine, InferenceRequest, Metrics, Tensor } from '../ports.js';
 
 /** A step whose scene moved on before it ran; the step is dropped, not an error. */
 export class StaleStepError extends Error {
@@ -70,7 +70,13 @@ export class RenderScheduler {
   constructor(
     private readonly engine: InferenceEngine,
     readonly options: SchedulerOptions,
-  ) {}
+    private readonly metrics?: Metrics,
+  ) {
+    // Steps wait while no worker is there (a cluster's queue); they go out as soon as one joins.
+    engine.onCapacityChange?.(() => {
+      if (!this.closed) this.pump();
+    });
+  }
 
   submit(request: StepRequest): Promise<StepResult> {
     if (this.closed) return Promise.reject(new Error('scheduler is closed'));
@@ -132,6 +138,7 @@ export class RenderScheduler {
       const keep = queue.filter((p) => {
         if (!p.request.isStale?.()) return true;
         this.counters.stepsDropped++;
+        this.metrics?.step('dropped');
         p.reject(new StaleStepError());
         return false;
       });
@@ -216,11 +223,16 @@ export class RenderScheduler {
     this.inFlight++;
     this.counters.batches++;
     const first = batch[0]!.request;
+    if (this.metrics) {
+      const now = performance.now();
+      for (const p of batch) this.metrics.queueWait(first.model, now - p.enqueuedAt);
+    }
     const request: InferenceRequest = { model: first.model, feeds: concatFeeds(batch.map((p) => p.request.feeds)), encode: first.encode };
     this.engine
       .run(request)
       .then((result) => {
         this.counters.stepsRun += batch.length;
+        this.metrics?.inference(first.model, this.engine.provider, batch.length, result.runMs);
         batch.forEach((p, i) =>
           p.resolve({
             outputs: sliceOutputs(result.outputs, i),
