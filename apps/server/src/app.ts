@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { buildContractSchema, type ApiContext } from '@strata/schema';
 import type { Config } from './config.js';
 import type { ModelSpec } from './domain/rendering/model.js';
-import type { BlobStore, Clock, EventBus, InferenceEngine, LeaseBoard, SceneStore } from './domain/ports.js';
+import type { BlobStore, Clock, EventBus, InferenceEngine, LeaseBoard, SceneStore, SlotLimit } from './domain/ports.js';
 import { MemoryLeaseBoard } from './infrastructure/memory/memory-leases.js';
 import { systemClock } from './domain/ports.js';
 import { Painter } from './domain/rendering/painter.js';
@@ -22,6 +22,11 @@ import { MemoryEventBus } from './infrastructure/memory/memory-bus.js';
 import { loadManifest } from './infrastructure/onnx/manifest.js';
 import { WorkerPoolEngine } from './infrastructure/onnx/worker-pool.js';
 import { SqliteSceneStore } from './infrastructure/sqlite/sqlite-store.js';
+import { PostgresSceneStore } from './infrastructure/postgres/postgres-store.js';
+import { PostgresBlobStore } from './infrastructure/postgres/postgres-blob-store.js';
+import { connectRedis, RedisEventBus } from './infrastructure/redis/redis-bus.js';
+import { RedisLeaseBoard } from './infrastructure/redis/redis-leases.js';
+import { PrometheusMetrics } from './infrastructure/metrics/prometheus.js';
 import { createLogger } from './logger.js';
 import { createHttpApp, type HttpFallback } from './transport/http.js';
 import { PresenceHub } from './domain/identity/presence.js';
@@ -33,6 +38,41 @@ import { loadSecret } from './infrastructure/fs/secret.js';
 import { createCallers } from './transport/callers.js';
 import type { Caller } from './graphql/scene-api.js';
 import { createWsServer } from './transport/ws.js';
+
+/** Inference: worker threads in this process (`all`), or worker processes through the Redis queue (`api`). */
+async function openEngine(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, log: Logger): Promise<InferenceEngine> {
+  void log;
+  return WorkerPoolEngine.start(
+    { files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker },
+    config.workers,
+  );
+}
+
+/** Count what a slot limit lets open (the open-streams gauge). */
+function countOpen(limit: SlotLimit, count: (delta: number) => void): SlotLimit {
+  return {
+    async acquire(key, what) {
+      const release = await limit.acquire(key, what);
+      count(1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        count(-1);
+        release();
+      };
+    },
+  };
+}
+
+/** Rejects when `promise` takes longer than `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /** Parts a caller may supply instead of the embedded defaults (tests, benches, scale-out). */
 export interface AppOverrides {
@@ -70,30 +110,43 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const log = overrides.log ?? createLogger(config.log);
   const manifest = await loadManifest(config.modelsDir);
   const model = manifest.spec;
-  const engine =
-    overrides.engine ??
-    (await WorkerPoolEngine.start(
-      { files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker },
-      config.workers,
-    ));
   mkdirSync(config.dataDir, { recursive: true });
-  const store = overrides.store ?? new SqliteSceneStore(join(config.dataDir, 'strata.db'));
-  const blobs = overrides.blobs ?? new DiskBlobStore(join(config.dataDir, 'blobs'));
-  const bus = overrides.bus ?? new MemoryEventBus((error) => log.error('event listener failed', { error: String(error) }));
+  const closers: (() => Promise<void>)[] = [];
+  const checks: Record<string, () => Promise<void>> = {};
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, { name: `${config.replicaId}-commands`, log }) : null;
+  if (redis) {
+    closers.push(async () => void redis.disconnect());
+    checks['redis'] = async () => void (await redis.ping());
+  }
+  const engine = overrides.engine ?? (await openEngine(config, manifest, log));
+  const store =
+    overrides.store ??
+    (config.databaseUrl ? await PostgresSceneStore.open(config.databaseUrl) : new SqliteSceneStore(join(config.dataDir, 'strata.db')));
+  checks[config.databaseUrl ? 'postgres' : 'sqlite'] = async () => void (await store.lastSeq('00000000-0000-0000-0000-000000000000'));
+  const blobs =
+    overrides.blobs ??
+    (config.blobStore === 'postgres' && config.databaseUrl
+      ? await PostgresBlobStore.open(config.databaseUrl)
+      : new DiskBlobStore(config.blobDir));
+  const onListenerError = (error: unknown) => log.error('event listener failed', { error: String(error) });
+  const bus =
+    overrides.bus ??
+    (config.redisUrl ? await RedisEventBus.open(config.redisUrl, { onListenerError, log }) : new MemoryEventBus(onListenerError));
+  const leases = overrides.leases ?? (redis ? new RedisLeaseBoard(redis) : new MemoryLeaseBoard());
+  const metrics = new PrometheusMetrics({ replica: config.replicaId, role: config.role });
   const clock = overrides.clock ?? systemClock;
   const batching = config.batching !== 'off';
-  const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs });
+  const scheduler = new RenderScheduler(engine, { batching, maxBatch: config.maxBatch, maxWaitMs: config.maxWaitMs }, metrics);
   const painter = new Painter(model, scheduler, blobs);
-  const coordinator = new RenderCoordinator({
-    model,
-    store,
-    blobs,
-    bus,
-    painter,
-    clock,
-    log,
-    leases: overrides.leases ?? new MemoryLeaseBoard(),
+  let openStreams = 0;
+  metrics.gauges({
+    strata_queue_depth: { help: 'Steps waiting in the scheduler.', read: () => scheduler.stats().queueDepth },
+    strata_in_flight_batches: { help: 'Inference batches running.', read: () => scheduler.stats().inFlight },
+    strata_inference_workers: { help: 'Inference workers this process dispatches to.', read: () => engine.workers },
+    strata_open_streams: { help: 'Open sceneEvents subscriptions on this process.', read: () => openStreams },
+    strata_rendering_scenes: { help: 'Scenes this process is rendering.', read: () => coordinator.active },
   });
+  const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log, leases, metrics });
   const service = new SceneService({ model, limits: config.limits, store, access: store, blobs, bus, coordinator, clock });
   const presence = new PresenceHub(config.presenceThrottleMs);
   const sharing = new SharingService({ scenes: service, access: store, presence, clock });
@@ -114,7 +167,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rateLimits: {
       mutations: new RateLimiter(config.rateLimits.mutations),
       presence: new RateLimiter(config.rateLimits.presence),
-      subscriptions: new ConcurrencyLimiter(config.rateLimits.subscriptions),
+      subscriptions: countOpen(new ConcurrencyLimiter(config.rateLimits.subscriptions), (delta) => (openStreams += delta)),
     },
     runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
   };
@@ -139,7 +192,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ensureSession: (req, res) => callers.ensureSession(req, res),
     blobs,
     shapeResolution: model.shapeResolution,
-    health: () => ({ ok: true, modelVersion: model.version, provider: engine.provider, ...scheduler.stats() }),
+    health: async () => ({
+      ok: true,
+      role: config.role,
+      replica: config.replicaId,
+      modelVersion: model.version,
+      provider: engine.provider,
+      workers: engine.workers,
+      ...scheduler.stats(),
+    }),
+    ready: async () => {
+      const dependencies: Record<string, string> = {};
+      await Promise.all(
+        Object.entries(checks).map(async ([name, check]) => {
+          dependencies[name] = await withDeadline(check(), 2000).then(
+            () => 'up',
+            (error: unknown) => `down: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }),
+      );
+      dependencies['inference'] = engine.workers > 0 ? `up: ${engine.workers} worker(s), ${engine.provider}` : 'down: no inference worker';
+      return { ok: Object.values(dependencies).every((d) => d.startsWith('up')), dependencies };
+    },
+    metrics: () => metrics.render(),
     fallback: overrides.httpFallback,
   });
   httpServer.on('request', http);
@@ -189,6 +264,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await blobs.close();
       await bus.close();
       await store.close();
+      for (const close of closers.reverse()) await close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from './domain/scenes/limits.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/limits.js';
 import type { ProviderChoice } from './infrastructure/onnx/sessions.js';
@@ -8,8 +9,27 @@ import type { BucketRule } from './domain/identity/rate-limit.js';
 /** The repository root (this file is at apps/server/{src,dist}/config.*). */
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
+/** Which parts of strata a process runs. */
+export type Role = 'all' | 'api' | 'worker';
+
 /** Everything the server can be configured with; parsed once from the environment. */
 export interface Config {
+  /**
+   * `STRATA_ROLE`: `all` runs the API and inference in one process (the embedded default); `api`
+   * sends inference to worker processes through the Redis queue (needs `STRATA_REDIS_URL`);
+   * `worker` is an inference worker (`apps/worker`). @default 'all'
+   */
+  role: Role;
+  /** `STRATA_DATABASE_URL`: PostgreSQL (`postgres://...`) instead of the embedded SQLite file. @default null */
+  databaseUrl: string | null;
+  /** `STRATA_REDIS_URL`: Redis (`redis://...`) for fan-out across replicas, presence, limits, leases and the job queue. @default null */
+  redisUrl: string | null;
+  /** `STRATA_BLOB_STORE`: `disk` (a directory, shared by every process in a cluster) or `postgres`. @default 'postgres' with a database URL, else 'disk' */
+  blobStore: 'disk' | 'postgres';
+  /** `STRATA_BLOB_DIR`: the directory of the disk blob store. @default '<dataDir>/blobs' */
+  blobDir: string;
+  /** `STRATA_REPLICA_ID`: this process's name in a cluster (metrics, worker replies, leases). @default '<hostname>-<pid>' */
+  replicaId: string;
   /** `PORT` @default 4000 */
   port: number;
   /** `HOST` @default '127.0.0.1' */
@@ -45,7 +65,7 @@ export interface Config {
   rateLimits: { mutations: BucketRule; presence: BucketRule; subscriptions: number };
 }
 
-class ConfigError extends Error {}
+export class ConfigError extends Error {}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -64,12 +84,39 @@ function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: r
   return raw as T;
 }
 
+function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (${protocols[0]}//...), got ${JSON.stringify(raw.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return raw;
+}
+
 /** Parse and validate the configuration; throws a readable error naming the variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env['STRATA_DATA_DIR'] || resolve(REPO_ROOT, 'data'));
+  const databaseUrl = url(env, 'STRATA_DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'STRATA_REDIS_URL', ['redis:', 'rediss:']);
+  const role = oneOf(env, 'STRATA_ROLE', ['all', 'api', 'worker'] as const, 'all');
+  if (role !== 'all' && !redisUrl)
+    throw new ConfigError(`STRATA_ROLE=${role} needs STRATA_REDIS_URL (the job queue between API and workers)`);
+  const blobStore = oneOf(env, 'STRATA_BLOB_STORE', ['disk', 'postgres'] as const, databaseUrl ? 'postgres' : 'disk');
+  if (blobStore === 'postgres' && !databaseUrl) throw new ConfigError('STRATA_BLOB_STORE=postgres needs STRATA_DATABASE_URL');
   return {
+    role,
+    databaseUrl,
+    redisUrl,
+    blobStore,
+    blobDir: resolve(env['STRATA_BLOB_DIR'] || join(dataDir, 'blobs')),
+    replicaId: env['STRATA_REPLICA_ID'] || `${hostname()}-${process.pid}`,
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
-    dataDir: resolve(env['STRATA_DATA_DIR'] || resolve(REPO_ROOT, 'data')),
+    dataDir,
     modelsDir: resolve(env['STRATA_MODELS_DIR'] || resolve(REPO_ROOT, 'models')),
     provider: oneOf(env, 'STRATA_EXECUTION_PROVIDER', ['auto', 'cpu', 'cuda'] as const, 'auto'),
     workers: int(env, 'STRATA_WORKERS', 2, 1, 64),

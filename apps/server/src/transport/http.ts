@@ -15,7 +15,12 @@ export interface HttpDeps {
   ensureSession: (req: Request, res: Response) => void;
   blobs: BlobStore;
   shapeResolution: number;
-  health: () => Record<string, unknown>;
+  /** Liveness and a summary (always 200 while the process serves). */
+  health: () => Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** Readiness: every dependency answers (503 naming the ones that do not). */
+  ready: () => Promise<{ ok: boolean; dependencies: Record<string, string> }>;
+  /** Prometheus text exposition. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   fallback?: HttpFallback | undefined;
   /** Largest GraphQL request body. @default '1mb' */
   bodyLimit?: string;
@@ -71,9 +76,30 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.setHeader('Cache-Control', 'public, max-age=3600');
     res.type('image/png').send(png);
   });
-  app.get('/health', (_req, res) => {
-    res.json(deps.health());
+  app.get('/health', (_req, res, next) => {
+    Promise.resolve(deps.health())
+      .then((body) => res.setHeader('Cache-Control', 'no-store').json(body))
+      .catch(next);
   });
+  app.get('/health/ready', (_req, res, next) => {
+    deps
+      .ready()
+      .then((state) =>
+        res
+          .setHeader('Cache-Control', 'no-store')
+          .status(state.ok ? 200 : 503)
+          .json(state),
+      )
+      .catch(next);
+  });
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get('/metrics', (_req, res, next) => {
+      metrics()
+        .then(({ contentType, body }) => res.setHeader('Cache-Control', 'no-store').type(contentType).send(body))
+        .catch(next);
+    });
+  }
   if (deps.fallback) {
     const fallback = deps.fallback;
     app.use((req, res, next) => {
@@ -85,16 +111,14 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use((error: unknown, _req: Request, res: Response, _next: () => void) => {
     const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
     if (res.headersSent) return;
-    res
-      .status(status)
-      .json({
-        errors: [
-          {
-            message: status < 500 ? 'Bad request' : 'Internal server error',
-            extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' },
-          },
-        ],
-      });
+    res.status(status).json({
+      errors: [
+        {
+          message: status < 500 ? 'Bad request' : 'Internal server error',
+          extensions: { code: status < 500 ? 'BAD_USER_INPUT' : 'INTERNAL_SERVER_ERROR' },
+        },
+      ],
+    });
   });
   return app;
 }
