@@ -68,6 +68,7 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
+    keepAlive: true, // notice a dead peer on an idle connection (no RST after a host or network failure)
   });
   // Without a listener an idle connection's error (a server restart) would crash the process.
   pool.on('error', (error) => options.onIdleError?.(error));
