@@ -1,5 +1,6 @@
 import type { Role } from '@strata/schema';
 import type { UserData } from './identity/identity.js';
+import type { ParticipantData } from './identity/presence.js';
 import type { SceneData, SceneEventData, StoredEvent } from './scenes/types.js';
 
 /** One page of scenes, newest first. */
@@ -239,3 +240,24 @@ export const noMetrics: Metrics = {
   step: () => {},
   eventsPublished: () => {},
 };
+
+/**
+ * Who is in each scene now, across every process that serves it. Implementations: in process
+ * (`PresenceHub`), Redis (entries that expire unless their process renews them).
+ */
+export interface PresenceBoard {
+  /** Count one open stream of `user` in the scene; resolves with the function that leaves (once). */
+  join(sceneId: string, user: UserData, role: Role): Promise<() => void>;
+  /** Set someone's selection and pointer; false when they are not in the scene. */
+  update(sceneId: string, userId: string, selectedLayerId: string | null, pointer: { x: number; y: number } | null): Promise<boolean>;
+  /** Remove a person from a scene at once, whichever process holds their streams (their access was revoked). */
+  evict(sceneId: string, userId: string): Promise<void>;
+  list(sceneId: string): Promise<ParticipantData[]>;
+  /**
+   * `listener` gets the scene's participants now (before this resolves) and after each change:
+   * joins and leaves at once, selection and pointer moves at most once per throttle interval.
+   * The list is built once per change and shared by every listener of the process: read only.
+   */
+  subscribe(sceneId: string, listener: (participants: readonly ParticipantData[]) => void): Promise<() => void>;
+  close(): Promise<void>;
+}

@@ -21,8 +21,18 @@ import type { Limits } from '../domain/scenes/limits.js';
 import { Lru } from '../domain/lru.js';
 import { PRESET_IDS, presetLabel } from '../domain/rendering/mask.js';
 import type { ModelSpec } from '../domain/rendering/model.js';
-import type { AccessStore, ApiTokenRecord, BlobStore, EventBus, InviteRecord, RateLimit, SceneStore, SlotLimit } from '../domain/ports.js';
-import type { ParticipantData, PresenceHub } from '../domain/identity/presence.js';
+import type {
+  AccessStore,
+  ApiTokenRecord,
+  BlobStore,
+  EventBus,
+  InviteRecord,
+  PresenceBoard,
+  RateLimit,
+  SceneStore,
+  SlotLimit,
+} from '../domain/ports.js';
+import type { ParticipantData } from '../domain/identity/presence.js';
 import type { RenderCoordinator, StepStatus } from '../domain/rendering/render-coordinator.js';
 import type { SceneService } from '../domain/scenes/scene-service.js';
 import type { RenderScheduler } from '../domain/rendering/scheduler.js';
@@ -42,7 +52,7 @@ export interface ApiDeps {
   bus: EventBus;
   service: SceneService;
   sharing: SharingService;
-  presence: PresenceHub;
+  presence: PresenceBoard;
   auth: Authenticator;
   coordinator: RenderCoordinator;
   scheduler: RenderScheduler;
@@ -63,6 +73,9 @@ export interface Caller {
 
 /** Base64 of recently requested frames: encoded once, shared by every subscriber that inlines them. */
 const base64Cache = new Lru<string, string>(512);
+
+/** A presence board's list, mapped once per change for every stream of this process that shares it. */
+const mappedParticipants = new WeakMap<readonly ParticipantData[], Participant[]>();
 
 const toToken = (r: ApiTokenRecord): ApiToken => ({ id: r.id, name: r.name, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt });
 
@@ -91,7 +104,8 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       myRole: at.role,
       history: historyState,
       members: () => members(scene),
-      participants: () => deps.presence.list(scene.id).map(participant),
+      // Resolved by graphql-js like the other lazy fields (SceneExtras.participants should say Promise).
+      participants: (() => deps.presence.list(scene.id).then((list) => list.map(participant))) as unknown as () => Participant[],
       document: () => service.exportDocument(scene),
     });
   };
@@ -216,7 +230,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       ) {
         throw badInput('pointer', 'x and y must be between 0 and 1');
       }
-      return deps.presence.update(sceneId, actor.id, selectedLayerId ?? null, pointer ? { x: pointer.x, y: pointer.y } : null);
+      return await deps.presence.update(sceneId, actor.id, selectedLayerId ?? null, pointer ? { x: pointer.x, y: pointer.y } : null);
     },
 
     sceneEvents: async (args: SceneEventsArgs): Promise<AsyncIterable<SceneEventPayload>> => {
@@ -225,13 +239,27 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
         throw badInput('after', 'must be a non-negative integer');
       const release = await deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
       let role: Role;
+      let leave = () => {};
+      let participants: readonly ParticipantData[] = [];
+      let presenceChanged: (() => void) | null = null;
+      let stopPresence = () => {};
       try {
         role = (await service.roleOf(actor, scene))!;
+        if (actor.user) leave = await deps.presence.join(scene.id, actor.user, role);
+        stopPresence = await deps.presence.subscribe(scene.id, (list) => {
+          participants = list;
+          presenceChanged?.();
+        });
       } catch (error) {
+        leave();
         release();
         throw error;
       }
-      const leave = actor.user ? deps.presence.join(scene.id, actor.user, role) : () => {};
+      const shared = (list: readonly ParticipantData[]) => {
+        let mapped = mappedParticipants.get(list);
+        if (!mapped) mappedParticipants.set(list, (mapped = list.map(participant)));
+        return mapped;
+      };
       const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, {
         after: args.after ?? null,
         // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
@@ -240,14 +268,17 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
         },
         revalidate: caller.revalidate,
         transient: {
-          subscribe: (listener) => deps.presence.subscribe(args.sceneId, listener),
+          subscribe: (listener) => {
+            presenceChanged = listener;
+            return () => (presenceChanged = null);
+          },
           snapshot: (seq, revision) => ({
             type: 'PresenceChanged',
             seq,
             sceneId: args.sceneId,
             revision: revision ?? scene.revision,
             at: new Date().toISOString(),
-            participants: deps.presence.list(args.sceneId).map(participant),
+            participants: shared(participants),
           }),
         },
       });
@@ -259,6 +290,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
             : toEventPayload(event as never, model.resolution, recorded(role))) as unknown as SceneEventPayload,
       );
       return onClose(mapped, () => {
+        stopPresence();
         leave();
         release();
       });

@@ -1,4 +1,5 @@
 import type { Role } from '@strata/schema';
+import type { PresenceBoard } from '../ports.js';
 import type { UserData } from './identity.js';
 
 /** One person in a scene now. */
@@ -10,14 +11,16 @@ export interface ParticipantData {
   connections: number;
 }
 
-type Listener = () => void;
+type Listener = (participants: readonly ParticipantData[]) => void;
 
 /**
- * Who is in each scene: a person joins with their first open stream of it and leaves with the
- * last. Selections and pointers are kept as latest values; listeners are told of changes at most
- * once per `throttleMs`, so a moving pointer costs a bounded number of events.
+ * Who is in each scene, in this process (the embedded default; `RedisPresenceBoard` across
+ * replicas): a person joins with their first open stream of it and leaves with the last.
+ * Selections and pointers are kept as latest values; listeners are told of changes at most once
+ * per `throttleMs`, so a moving pointer costs a bounded number of events, and each change builds
+ * the participant list once for every listener.
  */
-export class PresenceHub {
+export class PresenceHub implements PresenceBoard {
   private readonly scenes = new Map<string, Map<string, ParticipantData>>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout | null; last: number }>();
@@ -25,7 +28,7 @@ export class PresenceHub {
   constructor(private readonly throttleMs = 50) {}
 
   /** Count one open stream of `user` in `sceneId`; returns the function that leaves. */
-  join(sceneId: string, user: UserData, role: Role): () => void {
+  async join(sceneId: string, user: UserData, role: Role): Promise<() => void> {
     const people = this.scenes.get(sceneId) ?? new Map<string, ParticipantData>();
     this.scenes.set(sceneId, people);
     const existing = people.get(user.id);
@@ -48,7 +51,12 @@ export class PresenceHub {
   }
 
   /** Update what someone has selected and where their pointer is. False when they are not in the scene. */
-  update(sceneId: string, userId: string, selectedLayerId: string | null, pointer: { x: number; y: number } | null): boolean {
+  async update(
+    sceneId: string,
+    userId: string,
+    selectedLayerId: string | null,
+    pointer: { x: number; y: number } | null,
+  ): Promise<boolean> {
     const p = this.scenes.get(sceneId)?.get(userId);
     if (!p) return false;
     p.selectedLayerId = selectedLayerId;
@@ -58,18 +66,23 @@ export class PresenceHub {
   }
 
   /** Remove a person from a scene at once (their access was revoked). */
-  evict(sceneId: string, userId: string): void {
+  async evict(sceneId: string, userId: string): Promise<void> {
     if (this.scenes.get(sceneId)?.delete(userId)) this.changed(sceneId, true);
   }
 
-  list(sceneId: string): ParticipantData[] {
+  async list(sceneId: string): Promise<ParticipantData[]> {
+    return this.snapshot(sceneId);
+  }
+
+  private snapshot(sceneId: string): ParticipantData[] {
     return [...(this.scenes.get(sceneId)?.values() ?? [])].map((p) => ({ ...p, pointer: p.pointer ? { ...p.pointer } : null }));
   }
 
-  subscribe(sceneId: string, listener: Listener): () => void {
+  async subscribe(sceneId: string, listener: Listener): Promise<() => void> {
     const set = this.listeners.get(sceneId) ?? new Set<Listener>();
     set.add(listener);
     this.listeners.set(sceneId, set);
+    listener(this.snapshot(sceneId));
     return () => {
       set.delete(listener);
       if (set.size === 0) this.listeners.delete(sceneId);
@@ -83,7 +96,11 @@ export class PresenceHub {
     const fire = () => {
       state.timer = null;
       state.last = performance.now();
-      for (const listener of this.listeners.get(sceneId) ?? []) listener();
+      const listeners = this.listeners.get(sceneId);
+      if (listeners) {
+        const participants = this.snapshot(sceneId);
+        for (const listener of listeners) listener(participants);
+      }
       if (!this.scenes.has(sceneId) && !this.listeners.has(sceneId)) this.timers.delete(sceneId);
     };
     const wait = this.throttleMs - (performance.now() - state.last);
@@ -93,7 +110,7 @@ export class PresenceHub {
     } else if (!state.timer) state.timer = setTimeout(fire, wait);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     for (const state of this.timers.values()) if (state.timer) clearTimeout(state.timer);
     this.timers.clear();
     this.listeners.clear();

@@ -2,8 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ErrorCode, Role } from '@strata/schema';
 import { badInput, DomainError } from '../errors.js';
 import { requireUser, type Actor } from './identity.js';
-import type { AccessStore, Clock, InviteRecord } from '../ports.js';
-import type { PresenceHub } from './presence.js';
+import type { AccessStore, Clock, InviteRecord, PresenceBoard } from '../ports.js';
 import type { SceneService } from '../scenes/scene-service.js';
 import type { SceneData } from '../scenes/types.js';
 
@@ -11,7 +10,7 @@ const RANK: Record<Role, number> = { VIEWER: 1, EDITOR: 2, OWNER: 3 };
 
 /** Invitations by link, members and their removal. Only the owner shares; anyone with a link joins. */
 export class SharingService {
-  constructor(private readonly deps: { scenes: SceneService; access: AccessStore; presence: PresenceHub; clock: Clock }) {}
+  constructor(private readonly deps: { scenes: SceneService; access: AccessStore; presence: PresenceBoard; clock: Clock }) {}
 
   async invites(actor: Actor, sceneId: string): Promise<InviteRecord[]> {
     await this.deps.scenes.get(actor, sceneId, 'sceneId', 'own');
@@ -62,7 +61,7 @@ export class SharingService {
     const scene = await this.deps.scenes.get(actor, sceneId, 'sceneId', 'own');
     if (!(await this.deps.access.removeMember(sceneId, userId)))
       throw new DomainError(ErrorCode.NOT_FOUND, `user ${JSON.stringify(userId)} is not a member`, { field: 'userId' });
-    this.deps.presence.evict(sceneId, userId);
+    await this.deps.presence.evict(sceneId, userId);
     await this.deps.scenes.announce(actor, scene, 'MEMBERS');
     return scene;
   }
