@@ -126,7 +126,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const blobs =
     overrides.blobs ??
     (config.blobStore === 'postgres' && config.databaseUrl
-      ? await PostgresBlobStore.open(config.databaseUrl)
+      ? await PostgresBlobStore.open(store instanceof PostgresSceneStore ? store.pool : config.databaseUrl)
       : new DiskBlobStore(config.blobDir));
   const onListenerError = (error: unknown) => log.error('event listener failed', { error: String(error) });
   const bus =
@@ -146,7 +146,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     strata_open_streams: { help: 'Open sceneEvents subscriptions on this process.', read: () => openStreams },
     strata_rendering_scenes: { help: 'Scenes this process is rendering.', read: () => coordinator.active },
   });
-  const coordinator = new RenderCoordinator({ model, store, blobs, bus, painter, clock, log, leases, metrics });
+  const coordinator = new RenderCoordinator({
+    model,
+    store,
+    blobs,
+    bus,
+    painter,
+    clock,
+    log,
+    leases,
+    metrics,
+    leaseMs: config.renderLeaseMs,
+  });
   const service = new SceneService({ model, limits: config.limits, store, access: store, blobs, bus, coordinator, clock });
   const presence = new PresenceHub(config.presenceThrottleMs);
   const sharing = new SharingService({ scenes: service, access: store, presence, clock });
@@ -247,6 +258,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           resolve();
         });
       });
+      // Renders interrupted by a crash (of this process before a restart, or of another replica) resume.
+      coordinator.startResuming(config.resumeIntervalMs);
       const address = httpServer.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return { url: `http://${shownHost}:${address.port}`, port: address.port };

@@ -30,6 +30,10 @@ export interface Config {
   blobDir: string;
   /** `STRATA_REPLICA_ID`: this process's name in a cluster (metrics, worker replies, leases). @default '<hostname>-<pid>' */
   replicaId: string;
+  /** `STRATA_RENDER_LEASE_MS`: a scene's render lease; another replica takes over an interrupted render after it expires. @default 15000 */
+  renderLeaseMs: number;
+  /** `STRATA_RESUME_INTERVAL_MS`: how often interrupted renders are looked for (and once at start). @default 5000 */
+  resumeIntervalMs: number;
   /** `PORT` @default 4000 */
   port: number;
   /** `HOST` @default '127.0.0.1' */
@@ -114,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobStore,
     blobDir: resolve(env['STRATA_BLOB_DIR'] || join(dataDir, 'blobs')),
     replicaId: env['STRATA_REPLICA_ID'] || `${hostname()}-${process.pid}`,
+    renderLeaseMs: int(env, 'STRATA_RENDER_LEASE_MS', 15_000, 300, 600_000),
+    resumeIntervalMs: int(env, 'STRATA_RESUME_INTERVAL_MS', 5_000, 100, 600_000),
     port: int(env, 'PORT', 4000, 0, 65535),
     host: env['HOST'] || '127.0.0.1',
     dataDir,

@@ -75,6 +75,14 @@ export interface SceneStore {
   /** Forget keys whose frame turned out to be missing from the blob store (so they are painted again). */
   forgetFrames(keys: readonly string[]): Promise<void>;
 
+  /**
+   * Mark a scene as having a render under way (or not): a render interrupted by a crash is found
+   * again from these marks and resumed, by this process after a restart or by another replica.
+   */
+  setRendering(sceneId: string, rendering: boolean): Promise<void>;
+  /** Scenes marked as rendering, oldest mark first. */
+  renderingScenes(limit: number): Promise<string[]>;
+
   close(): Promise<void>;
 }
 

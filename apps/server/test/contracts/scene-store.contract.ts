@@ -266,6 +266,23 @@ export function sceneStoreContract(name: string, make: StoreFactory): void {
       expect(await access.apiTokens('ann')).toEqual([]);
     });
 
+    it('[store-14] marks scenes whose render is under way, oldest first, until unmarked or deleted', async () => {
+      for (const id of ['r1', 'r2', 'r3']) await store.createScene(sceneFixture(id), [changed(sceneFixture(id))]);
+      await store.setRendering('r2', true);
+      await new Promise((r) => setTimeout(r, 5));
+      await store.setRendering('r1', true);
+      await store.setRendering('r1', true);
+      await new Promise((r) => setTimeout(r, 5));
+      await store.setRendering('r3', true);
+      await store.setRendering('ghost', true);
+      expect(await store.renderingScenes(10)).toEqual(['r2', 'r1', 'r3']);
+      expect(await store.renderingScenes(1)).toEqual(['r2']);
+      await store.setRendering('r2', false);
+      await store.setRendering('r2', false);
+      await store.deleteScene('r3', [{ type: 'SceneDeleted', actorId: null }]);
+      expect(await store.renderingScenes(10)).toEqual(['r1']);
+    });
+
     it('[store-8] remembers the frame of each render key, and forgets keys on request', async () => {
       expect(await store.framesForKeys(['k', 'j'])).toEqual([null, null]);
       await store.setFrameForKey('k', 'frame');

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SceneData } from '../../src/domain/scenes/types.js';
 import { MemorySceneStore } from '../../src/infrastructure/memory/memory-store.js';
 import { DatabaseUnavailableError } from '../../src/infrastructure/postgres/pool.js';
+import { MIGRATIONS } from '../../src/infrastructure/postgres/migrations.js';
 import { PostgresSceneStore } from '../../src/infrastructure/postgres/postgres-store.js';
 import { SqliteSceneStore } from '../../src/infrastructure/sqlite/sqlite-store.js';
 import { createDatabase, hasPostgres, startPostgres, type Engine } from '../engines/engines.js';
@@ -44,7 +45,7 @@ if (hasPostgres()) {
       const [a, b] = await Promise.all([PostgresSceneStore.open(url, { poolSize: 4 }), PostgresSceneStore.open(url, { poolSize: 4 })]);
       try {
         const versions = await a.pool.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-        expect(versions.rows.map((r) => r.version)).toEqual([1, 2]);
+        expect(versions.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
 
         const base = sceneFixture('s');
         await a.createScene(base, [changed(base)]);

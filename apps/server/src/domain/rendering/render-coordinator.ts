@@ -32,8 +32,8 @@ interface Job {
   doneRevision: number | null;
 }
 
-/** How long a scene's render lease lasts without renewal; renewed every third of it. */
-const LEASE_MS = 15_000;
+/** Render events read back from the log to learn what was announced before a takeover. */
+const RECALL_EVENTS = 512;
 
 /** Logs what the coordinator cannot hand to anyone else. */
 export interface Logger {
@@ -77,8 +77,60 @@ export class RenderCoordinator {
       /** One renderer per scene across every process that shares the board. */
       leases: LeaseBoard;
       metrics?: Metrics;
+      /** How long a scene's render lease lasts without renewal (renewed every third of it). @default 15000 */
+      leaseMs?: number;
     },
   ) {}
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? 15_000;
+  }
+
+  private sweeper: NodeJS.Timeout | null = null;
+
+  /**
+   * Resume renders that were under way when a process died (this one before a restart, or another
+   * replica), now and then every `intervalMs`: a scene marked as rendering whose lease nobody holds.
+   */
+  startResuming(intervalMs: number): void {
+    const sweep = () => {
+      void this.resumeInterrupted().catch((error) => this.deps.log.error('could not resume interrupted renders', { error: String(error) }));
+    };
+    sweep();
+    this.sweeper = setInterval(sweep, intervalMs);
+    this.sweeper.unref?.();
+  }
+
+  /** One sweep of `startResuming`. */
+  async resumeInterrupted(): Promise<void> {
+    for (const sceneId of await this.deps.store.renderingScenes(256)) {
+      if (this.closed) return;
+      if (!this.jobs.has(sceneId)) await this.resume(sceneId);
+    }
+  }
+
+  /** Take over a scene's render: learn from its log what was announced, then render the rest. */
+  private async resume(sceneId: string): Promise<void> {
+    const scene = await this.deps.store.getScene(sceneId);
+    if (!scene) {
+      await this.deps.store.setRendering(sceneId, false);
+      return;
+    }
+    const keys = this.keysOf(scene);
+    const frames = await this.framesOf(keys);
+    const last = await this.deps.store.lastSeq(sceneId);
+    const events = await this.deps.store.readEvents(sceneId, Math.max(0, last - RECALL_EVENTS), RECALL_EVENTS);
+    if (this.jobs.has(sceneId) || this.closed) return;
+    const announced: string[] = [];
+    for (const event of events) {
+      if (event.type === 'FrameRendered' && frames[event.step] === event.frameId) announced[event.step] = keys[event.step]!;
+    }
+    this.announced.set(sceneId, announced);
+    this.requested.delete(sceneId);
+    await this.schedule(scene, null);
+    // Nothing left to paint: the mark was all that remained of the interrupted render.
+    if (!this.jobs.has(sceneId) && this.firstUnannounced(sceneId, keys) >= keys.length) await this.deps.store.setRendering(sceneId, false);
+  }
 
   /** Newest revision asked for per scene, and the revision last forced (rerender), to drop stale or repeated calls. */
   private readonly requested = new Map<string, number>();
@@ -160,7 +212,7 @@ export class RenderCoordinator {
   private async lead(job: Job, frames: (string | null)[]): Promise<void> {
     let lease: Lease | null = null;
     try {
-      lease = await this.deps.leases.acquire(`render:${job.sceneId}`, LEASE_MS);
+      lease = await this.deps.leases.acquire(`render:${job.sceneId}`, this.leaseMs);
     } catch (error) {
       this.deps.log.error('could not take a render lease', { sceneId: job.sceneId, error: String(error) });
     }
@@ -182,7 +234,7 @@ export class RenderCoordinator {
         },
         () => undefined,
       );
-    }, LEASE_MS / 3);
+    }, this.leaseMs / 3);
     renew.unref?.();
     // Follow edits made through other processes while this one renders the scene.
     let unsubscribe: (() => void) | null = null;
@@ -194,13 +246,20 @@ export class RenderCoordinator {
             this.deps.log.error('could not follow an edit', { error: String(error) }),
           );
       });
+      await this.deps.store.setRendering(job.sceneId, true);
       this.started(job.scene, job.keys, frames, this.firstUnannounced(job.sceneId, job.keys));
       await this.run(job);
+    } catch (error) {
+      this.deps.log.error('render job failed', { sceneId: job.sceneId, error: String(error) });
     } finally {
       clearInterval(renew);
       unsubscribe?.();
-      await lease.release().catch(() => undefined);
       if (this.jobs.get(job.sceneId) === job) this.jobs.delete(job.sceneId);
+      // Unmark before the lease goes, so a sweeper elsewhere never takes a finished render for an
+      // interrupted one; then look for a revision that arrived meanwhile (it marks again).
+      if (!this.jobs.has(job.sceneId) && !this.closed && !job.stopped)
+        await this.deps.store.setRendering(job.sceneId, false).catch(() => undefined);
+      await lease.release().catch(() => undefined);
       await this.catchUp(job);
       if (!this.jobs.has(job.sceneId)) this.notifyIdle(job.sceneId);
     }
@@ -252,6 +311,7 @@ export class RenderCoordinator {
   /** Stop every render and publish nothing more (shutdown). */
   close(): void {
     this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
     for (const job of this.jobs.values()) job.stopped = true;
     for (const sceneId of [...this.jobs.keys()]) this.notifyIdle(sceneId);
     this.jobs.clear();

@@ -23,6 +23,7 @@ export class MemorySceneStore implements SceneStore, AccessStore {
   private readonly seqs = new Map<string, number>();
   private readonly history = new Map<string, (HistoryEntry & { id: number; undone: boolean })[]>();
   private readonly frames = new Map<string, string>();
+  private readonly rendering = new Set<string>();
   private nextHistoryId = 1;
   private readonly users = new Map<string, UserData>();
   private readonly memberships = new Map<string, MemberRecord[]>();
@@ -100,6 +101,7 @@ export class MemorySceneStore implements SceneStore, AccessStore {
     this.events.delete(id);
     this.history.delete(id);
     this.seqs.delete(id);
+    this.rendering.delete(id);
     this.memberships.delete(id);
     this.inviteList.splice(0, this.inviteList.length, ...this.inviteList.filter((i) => i.sceneId !== id));
     return stored;
@@ -132,6 +134,15 @@ export class MemorySceneStore implements SceneStore, AccessStore {
 
   async framesForKeys(keys: readonly string[]): Promise<(string | null)[]> {
     return keys.map((key) => this.frames.get(key) ?? null);
+  }
+
+  async setRendering(sceneId: string, rendering: boolean): Promise<void> {
+    if (rendering && this.scenes.has(sceneId)) this.rendering.add(sceneId);
+    else this.rendering.delete(sceneId);
+  }
+
+  async renderingScenes(limit: number): Promise<string[]> {
+    return [...this.rendering].slice(0, limit);
   }
 
   async forgetFrames(keys: readonly string[]): Promise<void> {

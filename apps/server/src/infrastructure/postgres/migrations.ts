@@ -87,6 +87,17 @@ CREATE TABLE blobs (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'rendering',
+    sql: `
+CREATE TABLE rendering (
+  scene_id text COLLATE "C" PRIMARY KEY REFERENCES scenes (id) ON DELETE CASCADE,
+  since timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX rendering_by_since ON rendering (since);
+`,
+  },
 ];
 
 /** Key of the advisory lock that serialises migrations between processes (any bigint unused elsewhere). */

@@ -307,6 +307,27 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
     );
   }
 
+  async setRendering(sceneId: string, rendering: boolean): Promise<void> {
+    if (rendering)
+      await query(
+        this.pool,
+        'rendering-mark',
+        'INSERT INTO rendering (scene_id) SELECT id FROM scenes WHERE id = $1 ON CONFLICT (scene_id) DO NOTHING',
+        [sceneId],
+      );
+    else await query(this.pool, 'rendering-unmark', 'DELETE FROM rendering WHERE scene_id = $1', [sceneId]);
+  }
+
+  async renderingScenes(limit: number): Promise<string[]> {
+    const { rows } = await query<{ scene_id: string }>(
+      this.pool,
+      'rendering-list',
+      'SELECT scene_id FROM rendering ORDER BY since, scene_id LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => r.scene_id);
+  }
+
   async forgetFrames(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await query(this.pool, 'frames-forget', 'DELETE FROM render_index WHERE key = ANY($1::text[])', [keys]);

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   created_at TEXT NOT NULL,
   last_used_at TEXT
 );
+CREATE TABLE IF NOT EXISTS rendering (
+  scene_id TEXT PRIMARY KEY,
+  since TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS render_index (
   key TEXT PRIMARY KEY,
   frame_id TEXT NOT NULL
@@ -187,6 +191,11 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       frame: db.prepare<[string], { frame_id: string }>('SELECT frame_id FROM render_index WHERE key = ?'),
       setFrame: db.prepare('INSERT OR REPLACE INTO render_index (key, frame_id) VALUES (?, ?)'),
       forgetFrame: db.prepare('DELETE FROM render_index WHERE key = ?'),
+      markRendering: db.prepare(
+        'INSERT INTO rendering (scene_id, since) SELECT id, ? FROM scenes WHERE id = ? ON CONFLICT (scene_id) DO NOTHING',
+      ),
+      unmarkRendering: db.prepare('DELETE FROM rendering WHERE scene_id = ?'),
+      renderingScenes: db.prepare<[number], { scene_id: string }>('SELECT scene_id FROM rendering ORDER BY since, scene_id LIMIT ?'),
     };
   }
 
@@ -278,6 +287,7 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       this.stmt.deleteHistory.run(id);
       this.stmt.deleteMembers.run(id);
       this.stmt.deleteInvites.run(id);
+      this.stmt.unmarkRendering.run(id);
       return stored;
     })();
   }
@@ -310,6 +320,15 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
 
   async framesForKeys(keys: readonly string[]): Promise<(string | null)[]> {
     return keys.map((key) => this.stmt.frame.get(key)?.frame_id ?? null);
+  }
+
+  async setRendering(sceneId: string, rendering: boolean): Promise<void> {
+    if (rendering) this.stmt.markRendering.run(new Date().toISOString(), sceneId);
+    else this.stmt.unmarkRendering.run(sceneId);
+  }
+
+  async renderingScenes(limit: number): Promise<string[]> {
+    return this.stmt.renderingScenes.all(limit).map((r) => r.scene_id);
   }
 
   async forgetFrames(keys: readonly string[]): Promise<void> {
