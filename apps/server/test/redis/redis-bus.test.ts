@@ -142,4 +142,29 @@ describe.skipIf(!hasRedis())('Redis event bus', () => {
     await reading;
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
+
+  it('after a Redis restart, the events missed meanwhile reach the stream without waiting for another event', async () => {
+    const store = new MemorySceneStore();
+    const [a, b] = [await bus(), await bus()];
+    const scene = sceneFixture('s5');
+    await store.createScene(scene, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }]);
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const e of streamSceneEvents(store, b, scene.id, { after: 0 })) {
+        seen.push((e as StoredEvent).seq);
+        if (seen.length >= 4) break;
+      }
+    })();
+    await eventually(() => expect(seen).toEqual([1]));
+
+    await redis.stop({ kill: true });
+    // The render finishes while Redis is away: its last events are committed, the fan-out is lost.
+    await a.publish(await store.appendEvents(scene.id, 1, [{ type: 'RenderStarted', fromStep: 1, toStep: 1 }]));
+    await a.publish(await store.appendEvents(scene.id, 1, [{ type: 'RenderStarted', fromStep: 2, toStep: 2 }]));
+    await a.publish(await store.appendEvents(scene.id, 1, [{ type: 'RenderStarted', fromStep: 3, toStep: 3 }]));
+    await redis.start();
+    // Nothing else is published: replica A rings the scene again once Redis is back.
+    await eventually(() => expect(seen).toEqual([1, 2, 3, 4]), 15_000);
+    await reading;
+  });
 });

@@ -51,7 +51,12 @@ export interface RedisEventBusOptions {
   prefix?: string;
   /** How long `subscribe` waits for Redis to confirm (while it is down, say) before it fails; default 5000 ms. */
   subscribeTimeoutMs?: number;
+  /** After Redis comes back, ring each scene published meanwhile again at these delays; default [500, 3000] ms. */
+  ringAfterMs?: number[];
 }
+
+/** Scenes remembered for ringing again after an outage (the oldest are forgotten past this). */
+const MAX_RINGS = 10_000;
 
 interface Channel {
   listeners: Set<(event: StoredEvent) => void>;
@@ -77,6 +82,13 @@ export class RedisEventBus implements EventBus {
   private readonly subscribeTimeoutMs: number;
   private publishFailing = false;
   private closed = false;
+  /** The last event of each scene published while Redis was away or just back, to ring again. */
+  private readonly rings = new Map<string, StoredEvent>();
+  private readonly ringAfterMs: number[];
+  private ringTimers: NodeJS.Timeout[] = [];
+  private pubDown = false;
+  /** Until then (performance.now) a publish may not reach replicas still re-subscribing. */
+  private settlingUntil = 0;
 
   private constructor(
     private readonly pub: Redis,
@@ -87,7 +99,43 @@ export class RedisEventBus implements EventBus {
     this.log = options.log ?? silent;
     this.onListenerError = options.onListenerError ?? ((error) => this.log.error('event listener failed', { error: String(error) }));
     this.subscribeTimeoutMs = options.subscribeTimeoutMs ?? 5000;
+    this.ringAfterMs = options.ringAfterMs ?? [500, 3000];
     sub.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    pub.on('close', () => (this.pubDown = true));
+    pub.on('ready', () => {
+      if (!this.pubDown) return;
+      this.pubDown = false;
+      this.ringAgain();
+    });
+  }
+
+  /**
+   * Events published while Redis was down are lost, and so are those published just after it came
+   * back, before other replicas re-subscribed. Ringing each such scene's last event again a little
+   * later makes their streams see the gap and read the log, without waiting for the scene's next event
+   * (a repeated event is skipped by its sequence number).
+   */
+  private ringAgain(): void {
+    for (const timer of this.ringTimers) clearTimeout(timer);
+    const last = Math.max(0, ...this.ringAfterMs);
+    this.settlingUntil = performance.now() + last;
+    this.ringTimers = this.ringAfterMs.map((ms) => {
+      const timer = setTimeout(() => {
+        const events = [...this.rings.values()];
+        if (ms === last) this.rings.clear();
+        if (events.length > 0) void this.send(events);
+      }, ms);
+      timer.unref();
+      return timer;
+    });
+  }
+
+  private remember(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      this.rings.delete(event.sceneId);
+      this.rings.set(event.sceneId, event);
+    }
+    while (this.rings.size > MAX_RINGS) this.rings.delete(this.rings.keys().next().value!);
   }
 
   static async open(url: string, options: RedisEventBusOptions = {}): Promise<RedisEventBus> {
@@ -104,6 +152,11 @@ export class RedisEventBus implements EventBus {
 
   async publish(events: readonly StoredEvent[]): Promise<void> {
     if (this.closed || events.length === 0) return;
+    if (this.pubDown || this.pub.status !== 'ready' || performance.now() < this.settlingUntil) this.remember(events);
+    await this.send(events);
+  }
+
+  private async send(events: readonly StoredEvent[]): Promise<void> {
     // One message per scene per call, its events in order; commands on one connection stay in order.
     const byScene = new Map<string, StoredEvent[]>();
     for (const event of events) {
@@ -118,6 +171,7 @@ export class RedisEventBus implements EventBus {
         this.log.info('event fan-out publishing again');
       }
     } catch (error) {
+      this.remember(events);
       if (!this.publishFailing) {
         this.publishFailing = true;
         this.log.error('event fan-out publish failed; subscribers will catch up from the log', {
@@ -203,6 +257,7 @@ export class RedisEventBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const timer of this.ringTimers) clearTimeout(timer);
     this.channels.clear();
     // Every publish was awaited by its caller; nothing queued is worth waiting for (Redis may be down).
     this.pub.disconnect();
