@@ -23,6 +23,8 @@ export const ErrorCode = {
   RENDER_FAILED: 'RENDER_FAILED',
   /** The models on disk do not match their manifest. */
   MODEL_MISMATCH: 'MODEL_MISMATCH',
+  /** A dependency (the database, Redis, the inference workers) is unreachable; nothing was changed. Retry after `extensions.retryAfterMs`. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** Anything unexpected; the details are logged on the server, never sent. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -50,5 +52,6 @@ export const ERROR_SENTENCES: Record<ErrorCode, string> = {
   QUERY_TOO_COMPLEX: 'The request asked for too much at once.',
   RENDER_FAILED: 'The painter could not paint this step; try re-rendering.',
   MODEL_MISMATCH: 'The server models are misconfigured.',
+  SERVICE_UNAVAILABLE: 'The service is briefly unavailable; nothing was lost. Try again in a moment.',
   INTERNAL_SERVER_ERROR: 'Something went wrong on our side.',
 };

@@ -121,7 +121,7 @@ if (hasPostgres()) {
         await engine!.stop();
         await expect(store.getScene('s')).rejects.toThrow(DatabaseUnavailableError);
         await expect(store.commit({ scene: { ...scene, revision: 2 }, expectedRevision: 1, events: [changed(scene)] })).rejects.toThrow(
-          /PostgreSQL is unreachable/,
+          /the database is unreachable/,
         );
         await expect(store.appendEvents('s', 1, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }])).rejects.toThrow(
           DatabaseUnavailableError,

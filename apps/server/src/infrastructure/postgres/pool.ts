@@ -1,3 +1,5 @@
+import { ErrorCode } from '@strata/schema';
+import { DomainError } from '../../domain/errors.js';
 import pg from 'pg';
 
 /** How a pool of connections to one PostgreSQL database is opened. */
@@ -15,13 +17,17 @@ export interface PoolOptions {
  * write that failed this way was not applied, except when the connection dropped while its COMMIT
  * was in flight: then it may have been (read the scene again before retrying an edit).
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends DomainError {
   override readonly name = 'DatabaseUnavailableError';
   constructor(
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`PostgreSQL is unreachable (${reason})`, options);
+    // A DomainError: callers get SERVICE_UNAVAILABLE with this message, never a masked 500.
+    super(ErrorCode.SERVICE_UNAVAILABLE, `the database is unreachable (${reason}); nothing was changed, retry shortly`, {
+      retryAfterMs: 1000,
+    });
+    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
 
