@@ -139,4 +139,19 @@ describe.skipIf(!hasRedis())('Redis presence across replicas', () => {
     await expect.poll(() => names(w.latest())).toEqual(['Ann:1', 'Bob:1']);
     expect(w.lists.length).toBeGreaterThan(before);
   });
+
+  it('while Redis is down, joins, lists and evictions do not fail; a join made then shows once it is back', async () => {
+    const [a, b] = [await board({ ttlMs: 600 }), await board({ ttlMs: 600 })];
+    const s = scene();
+    await redis.stop({ kill: true });
+    try {
+      const leave = await a.join(s, ann, Role.EDITOR);
+      expect(typeof leave).toBe('function');
+      expect(await a.list(s)).toEqual([]);
+      await expect(a.evict(s, bob.id)).resolves.toBeUndefined();
+    } finally {
+      await redis.start();
+    }
+    await expect.poll(async () => names(await b.list(s)), { timeout: 5000 }).toEqual(['Ann:1']);
+  });
 });

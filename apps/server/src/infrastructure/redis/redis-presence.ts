@@ -243,11 +243,26 @@ export class RedisPresenceBoard implements PresenceBoard {
     return Number(await this.redis.eval(UPDATE, 3, ...this.keys(sceneId), userId, state)) === 1;
   }
 
+  /** Never fails: the caller has already revoked access, and the person's streams end with its next event anyway. */
   async evict(sceneId: string, userId: string): Promise<void> {
-    await this.redis.eval(EVICT, 3, ...this.keys(sceneId), userId);
+    try {
+      await this.redis.eval(EVICT, 3, ...this.keys(sceneId), userId);
+    } catch (error) {
+      this.log.error('presence: evict failed; the streams leave when they end', { sceneId, error: (error as Error).message });
+    }
   }
 
+  /** Presence is transient: while Redis is unreachable a scene reads as empty rather than failing the query. */
   async list(sceneId: string): Promise<ParticipantData[]> {
+    try {
+      return await this.read(sceneId);
+    } catch (error) {
+      this.log.error('presence: reading participants failed', { sceneId, error: (error as Error).message });
+      return [];
+    }
+  }
+
+  private async read(sceneId: string): Promise<ParticipantData[]> {
     const [conns, people] = this.keys(sceneId);
     const flat = (await this.redis.eval(LIST, 2, conns, people)) as (string | number)[];
     const rows: { joined: number; userId: string; participant: ParticipantData }[] = [];
@@ -359,7 +374,7 @@ export class RedisPresenceBoard implements PresenceBoard {
         watch.again = false;
         watch.last = performance.now();
         try {
-          watch.current = await this.list(sceneId);
+          watch.current = await this.read(sceneId); // on failure the last list stands
         } catch (error) {
           this.log.error('presence: reading participants failed', { sceneId, error: (error as Error).message });
           return;
