@@ -7,7 +7,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { buildContractSchema, type ApiContext } from '@strata/schema';
 import type { Config } from './config.js';
 import type { ModelSpec } from './domain/rendering/model.js';
-import type { BlobStore, Clock, EventBus, InferenceEngine, LeaseBoard, SceneStore, SlotLimit } from './domain/ports.js';
+import type { BlobStore, Clock, EventBus, InferenceEngine, LeaseBoard, PresenceBoard, SceneStore, SlotLimit } from './domain/ports.js';
 import { MemoryLeaseBoard } from './infrastructure/memory/memory-leases.js';
 import { systemClock } from './domain/ports.js';
 import { Painter } from './domain/rendering/painter.js';
@@ -26,6 +26,8 @@ import { PostgresSceneStore } from './infrastructure/postgres/postgres-store.js'
 import { PostgresBlobStore } from './infrastructure/postgres/postgres-blob-store.js';
 import { connectRedis, RedisEventBus } from './infrastructure/redis/redis-bus.js';
 import { RedisLeaseBoard } from './infrastructure/redis/redis-leases.js';
+import { RedisRateLimit, RedisSlotLimit } from './infrastructure/redis/redis-limits.js';
+import { RedisPresenceBoard } from './infrastructure/redis/redis-presence.js';
 import { PrometheusMetrics } from './infrastructure/metrics/prometheus.js';
 import { createLogger } from './logger.js';
 import { createHttpApp, type HttpFallback } from './transport/http.js';
@@ -159,7 +161,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     leaseMs: config.renderLeaseMs,
   });
   const service = new SceneService({ model, limits: config.limits, store, access: store, blobs, bus, coordinator, clock });
-  const presence = new PresenceHub(config.presenceThrottleMs);
+  const presence: PresenceBoard = config.redisUrl
+    ? await RedisPresenceBoard.open(config.redisUrl, { throttleMs: config.presenceThrottleMs, log })
+    : new PresenceHub(config.presenceThrottleMs);
+  // Limits hold across replicas on Redis; the client fails fast, and each limit falls back to this process while Redis is down.
+  const limitsClient = config.redisUrl
+    ? await connectRedis(config.redisUrl, { name: `${config.replicaId}-limits`, failFast: true, log })
+    : null;
+  const streamSlots = limitsClient
+    ? new RedisSlotLimit(limitsClient, config.rateLimits.subscriptions, { log })
+    : new ConcurrencyLimiter(config.rateLimits.subscriptions);
+  if (limitsClient) {
+    closers.push(async () => {
+      await (streamSlots as RedisSlotLimit).close();
+      limitsClient.disconnect();
+    });
+  }
   const sharing = new SharingService({ scenes: service, access: store, presence, clock });
   const auth = new Authenticator(loadSecret(config.secret, join(config.dataDir, 'secret.key')), store);
   const apiDeps: ApiDeps = {
@@ -176,9 +193,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     coordinator,
     scheduler,
     rateLimits: {
-      mutations: new RateLimiter(config.rateLimits.mutations),
-      presence: new RateLimiter(config.rateLimits.presence),
-      subscriptions: countOpen(new ConcurrencyLimiter(config.rateLimits.subscriptions), (delta) => (openStreams += delta)),
+      mutations: limitsClient
+        ? new RedisRateLimit(limitsClient, config.rateLimits.mutations, 'mutations')
+        : new RateLimiter(config.rateLimits.mutations),
+      presence: limitsClient
+        ? new RedisRateLimit(limitsClient, config.rateLimits.presence, 'presence')
+        : new RateLimiter(config.rateLimits.presence),
+      subscriptions: countOpen(streamSlots, (delta) => (openStreams += delta)),
     },
     runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
   };
@@ -271,7 +292,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       coordinator.close();
-      presence.close();
+      await presence.close();
       scheduler.close();
       await engine.close();
       await blobs.close();

@@ -46,15 +46,85 @@ export interface TestServer extends TestUser {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
-/** Boot the real server (real models, real workers, SQLite in a temp dir) on an ephemeral port. */
+/**
+ * Which configuration the suites run against: `embedded` (one process, SQLite, in-process bus and
+ * queue; the default) or `cluster` (`STRATA_TEST_TARGET=cluster`: PostgreSQL, Redis, two API
+ * replicas, two inference workers and nginx, each a separate process, exactly as `npm run cluster`).
+ */
+export const TARGET = process.env['STRATA_TEST_TARGET'] === 'cluster' ? 'cluster' : 'embedded';
+
+/** What a suite can see of the server besides its API: the in-process app, or a view of the cluster. */
+interface Booted {
+  app: App;
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function bootEmbedded(
+  dataDir: string,
+  log: ReturnType<typeof captureLogger>,
+  options: { env?: Record<string, string>; overrides?: AppOverrides },
+): Promise<Booted> {
+  const config = loadConfig({ STRATA_DATA_DIR: dataDir, STRATA_WORKERS: '1', STRATA_LOG: 'silent', ...options.env });
+  const app = await createApp(config, { log, ...options.overrides });
+  const { url } = await app.start({ port: 0, host: '127.0.0.1' });
+  return { app, url, stop: () => app.stop() };
+}
+
+/**
+ * The cluster behind nginx. Suites read its state as an operator would: the store through its own
+ * connection to PostgreSQL, and a render counts as idle when no process holds the scene's render
+ * lease, the scene is not marked as rendering, and its log stopped growing.
+ */
+async function bootCluster(dataDir: string, options: { env?: Record<string, string>; overrides?: AppOverrides }): Promise<Booted> {
+  if (options.overrides) throw new Error('overrides need the embedded target');
+  const { startCluster } = await import('../../../scripts/cluster.mjs');
+  const cluster = await startCluster({
+    port: 0,
+    dir: dataDir,
+    web: false,
+    quiet: true,
+    redisPersistence: false,
+    env: { STRATA_LOG: 'silent', STRATA_RENDER_LEASE_MS: '3000', STRATA_RESUME_INTERVAL_MS: '1000', ...options.env },
+  });
+  const { PostgresSceneStore } = await import('../src/infrastructure/postgres/postgres-store.js');
+  const { Redis } = await import('ioredis');
+  const store = await PostgresSceneStore.open(cluster.databaseUrl, { poolSize: 2 });
+  const redis = new Redis(cluster.redisUrl);
+  const idle = async (sceneId: string) => {
+    let last = -1;
+    for (let i = 0; i < 1200; i++) {
+      const [lease, marked, seq] = await Promise.all([
+        redis.exists(`strata:lease:render:${sceneId}`),
+        store.renderingScenes(10_000),
+        store.lastSeq(sceneId),
+      ]);
+      if (lease === 0 && !marked.includes(sceneId) && seq === last) return;
+      last = lease === 0 && !marked.includes(sceneId) ? seq : -1;
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    throw new Error(`scene ${sceneId} did not become idle`);
+  };
+  const app = { coordinator: { idle }, store } as unknown as App;
+  return {
+    app,
+    url: cluster.url,
+    async stop() {
+      redis.disconnect();
+      await store.close();
+      await cluster.stop();
+    },
+  };
+}
+
+/** Boot the real server (real models, real workers) on an ephemeral port: embedded (SQLite in a temp dir) or the cluster. */
 export async function startServer(
   options: { dataDir?: string; env?: Record<string, string>; overrides?: AppOverrides } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'strata-test-'));
   const log = captureLogger();
-  const config = loadConfig({ STRATA_DATA_DIR: dataDir, STRATA_WORKERS: '1', STRATA_LOG: 'silent', ...options.env });
-  const app = await createApp(config, { log, ...options.overrides });
-  const { url } = await app.start({ port: 0, host: '127.0.0.1' });
+  const booted = TARGET === 'cluster' ? await bootCluster(dataDir, options) : await bootEmbedded(dataDir, log, options);
+  const { app, url } = booted;
   const clients: Client[] = [];
   const wsUrl = `${url.replace('http', 'ws')}/graphql`;
   const as = (token: string | null): TestUser => ({
@@ -100,7 +170,7 @@ export async function startServer(
     async stop(stopOptions = {}) {
       await Promise.all(clients.map((c) => c.dispose()));
       clients.length = 0;
-      await app.stop();
+      await booted.stop();
       if (!stopOptions.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -34,7 +34,7 @@ export interface SceneExtras {
   myRole: Role | null;
   history: () => Promise<{ undo: boolean; redo: boolean }>;
   members: () => Promise<Member[]>;
-  participants: () => Participant[];
+  participants: () => Promise<Participant[]>;
   lastSeq: number;
   modelVersion: string;
   resolution: number;

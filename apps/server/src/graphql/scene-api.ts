@@ -104,8 +104,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       myRole: at.role,
       history: historyState,
       members: () => members(scene),
-      // Resolved by graphql-js like the other lazy fields (SceneExtras.participants should say Promise).
-      participants: (() => deps.presence.list(scene.id).then((list) => list.map(participant))) as unknown as () => Participant[],
+      participants: () => deps.presence.list(scene.id).then((list) => list.map(participant)),
       document: () => service.exportDocument(scene),
     });
   };
