@@ -1,5 +1,5 @@
 import type { InferenceEngine, InferenceRequest, InferenceResult } from '../../domain/ports.js';
-import { encodeImages, loadSessions, runSession, warmUp, type LoadedSessions, type SessionOptions } from './sessions.js';
+import { encodeImages, loadSessions, runSession, type LoadedSessions, type ProviderSelection, type SessionOptions } from './sessions.js';
 
 /**
  * Inference on the main thread. `session.run` blocks the event loop (see TRAPS), so this is for
@@ -8,16 +8,22 @@ import { encodeImages, loadSessions, runSession, warmUp, type LoadedSessions, ty
 export class InProcessEngine implements InferenceEngine {
   readonly workers = 1;
 
-  private constructor(private readonly loaded: LoadedSessions) {}
+  private constructor(
+    private readonly loaded: LoadedSessions,
+    private readonly requested: SessionOptions['provider'],
+  ) {}
 
   get provider(): string {
     return this.loaded.provider;
   }
 
+  /** The provider asked for, the one that loaded, and why better ones did not. */
+  get selection(): ProviderSelection {
+    return { requested: this.requested, provider: this.loaded.provider, skipped: this.loaded.skipped };
+  }
+
   static async start(options: SessionOptions): Promise<InProcessEngine> {
-    const loaded = await loadSessions(options);
-    await warmUp(loaded.sessions, options.tensors);
-    return new InProcessEngine(loaded);
+    return new InProcessEngine(await loadSessions(options), options.provider);
   }
 
   async run(request: InferenceRequest): Promise<InferenceResult> {

@@ -4,16 +4,16 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { InferenceRequest } from '../../domain/ports.js';
-import { encodeImages, loadSessions, runSession, warmUp, type SessionOptions } from './sessions.js';
+import type { InferenceRequest, InferenceResult } from '../../domain/ports.js';
+import { encodeImages, loadSessions, runSession, type ProviderName, type SessionOptions, type SkippedProvider } from './sessions.js';
 
 /** Messages from the pool to a worker. */
 export type WorkerRequest = { type: 'run'; id: number; request: InferenceRequest } | { type: 'close' };
 /** Messages from a worker to the pool. */
 export type WorkerReply =
-  | { type: 'ready'; provider: string }
+  | { type: 'ready'; provider: ProviderName; skipped: SkippedProvider[] }
   | { type: 'failed-to-start'; message: string; code?: string }
-  | { type: 'result'; id: number; result: import('../../domain/ports.js').InferenceResult }
+  | { type: 'result'; id: number; result: InferenceResult }
   | { type: 'error'; id: number; message: string };
 
 const port = parentPort!;
@@ -29,8 +29,8 @@ try {
 
 try {
   const options = workerData as SessionOptions;
-  const { sessions, provider } = await loadSessions(options);
-  await warmUp(sessions, options.tensors);
+  // Opens, checks and warms the sessions (trying providers in turn for `auto`).
+  const { sessions, provider, skipped } = await loadSessions(options);
   port.on('message', (message: WorkerRequest) => {
     if (message.type === 'close') {
       // Release the native sessions before the thread ends: terminating a worker inside
@@ -53,7 +53,7 @@ try {
       })
       .catch((error: unknown) => post({ type: 'error', id, message: error instanceof Error ? error.message : String(error) }));
   });
-  post({ type: 'ready', provider });
+  post({ type: 'ready', provider, skipped });
 } catch (error) {
   post({
     type: 'failed-to-start',

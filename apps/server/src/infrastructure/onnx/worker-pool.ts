@@ -2,8 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode } from '@strata/schema';
 import { DomainError } from '../../domain/errors.js';
 import type { InferenceEngine, InferenceRequest, InferenceResult } from '../../domain/ports.js';
+import type { Logger } from '../../domain/rendering/render-coordinator.js';
 import type { WorkerReply, WorkerRequest } from './onnx-worker.js';
-import type { SessionOptions } from './sessions.js';
+import { describeSelection, type ProviderSelection, type SessionOptions } from './sessions.js';
 
 interface Slot {
   worker: Worker;
@@ -45,19 +46,35 @@ export class WorkerPoolEngine implements InferenceEngine {
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
   private closing = false;
-  provider = 'cpu';
+  private announced = false;
+  /** The provider asked for, the one the first worker loaded, and why better ones did not. */
+  selection: ProviderSelection;
 
-  private constructor(private readonly options: SessionOptions) {}
+  private constructor(
+    private options: SessionOptions,
+    private readonly log?: Logger,
+  ) {
+    this.selection = { requested: options.provider, provider: options.provider === 'auto' ? 'cpu' : options.provider, skipped: [] };
+  }
+
+  get provider(): string {
+    return this.selection.provider;
+  }
 
   get workers(): number {
     return this.slots.length;
   }
 
-  /** Start `workers` workers and wait until every one has loaded its sessions. */
-  static async start(options: SessionOptions, workers: number): Promise<WorkerPoolEngine> {
-    const pool = new WorkerPoolEngine(options);
+  /**
+   * Start `workers` workers and wait until every one has loaded its sessions. With `auto`, the
+   * first worker finds the provider (and `log` gets one line naming it and why better ones did
+   * not load); the others, and replacements, open that one.
+   */
+  static async start(options: SessionOptions, workers: number, log?: Logger): Promise<WorkerPoolEngine> {
+    const pool = new WorkerPoolEngine(options, log);
     try {
-      await Promise.all(Array.from({ length: workers }, () => pool.spawn()));
+      if (options.provider === 'auto') await pool.spawn();
+      await Promise.all(Array.from({ length: workers - pool.slots.length }, () => pool.spawn()));
     } catch (error) {
       await pool.close();
       throw error;
@@ -72,7 +89,12 @@ export class WorkerPoolEngine implements InferenceEngine {
       worker.on('message', (reply: WorkerReply) => {
         switch (reply.type) {
           case 'ready':
-            this.provider = reply.provider;
+            if (!this.announced) {
+              this.announced = true;
+              this.selection = { requested: this.selection.requested, provider: reply.provider, skipped: reply.skipped };
+              this.options = { ...this.options, provider: reply.provider };
+              this.log?.info(`inference on ${describeSelection(this.selection)}`, { ...this.selection });
+            }
             this.slots.push(slot);
             resolve(slot);
             return;
