@@ -157,7 +157,10 @@ class PipelineV2SmokeTest(unittest.TestCase):
                 self.assertEqual(ev["locality"]["maxChangeOutsideDilatedMask"], 0.0)
                 self.assertEqual(ev["locality"]["maxChangeOutsideDilatedCropMask"], 0.0)
                 for k in ("scale", "move", "reroll"):
-                    self.assertIn("baselineShareChangedOutside", ev["claims"][k])
+                    self.assertIn("baselineShareChangedOutside", ev["claims"]["world"][k])
+                    self.assertEqual(ev["claims"]["grid"][k]["strataMaxChangeOutside"], 0.0, k)
+                    self.assertEqual(ev["claims"]["grid"][k]["laterObjectsReinferredMean"], 0.0, k)
+                    self.assertEqual(ev["claims"]["world"][k]["strataMaxChangeOutsideEditedAndReinferred"], 0.0, k)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

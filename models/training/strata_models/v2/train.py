@@ -222,10 +222,12 @@ def load_generators(run: Path, path: Optional[Path] = None):
     ck = torch.load(p, map_location="cpu")
     cfg = Config2(**ck["config"])
     gens = {}
+    torch.manual_seed(cfg.seed)  # a stage missing from a slim checkpoint (not started yet) gets the seeded init
     for n in STAGES:
-        sd = ck["generators"][n] if "generators" in ck else ck["stages"][n]["ema"]
         g = build_generator(n, cfg)
-        g.load_state_dict(sd)
+        sd = ck["generators"].get(n) if "generators" in ck else ck["stages"].get(n, {}).get("ema")
+        if sd is not None:
+            g.load_state_dict(sd)
         gens[n] = g.eval()
     return cfg, gens
 
