@@ -30,7 +30,7 @@ from ..world import (BG_PARAMS, DILATION, FG_PARAMS, LIGHT, NOISE_BACKGROUND, NO
 Array = np.ndarray
 
 CATEGORIES: Tuple[str, ...] = W1.CATEGORIES + ("person", "sheep")
-WORLD_VERSION = 2
+WORLD_VERSION = 3
 
 # --- the object-centric crop (see engine.py): the box is mapped onto the central CROP_BOX x CROP_BOX
 # pixels of a CROP x CROP crop; the margin on each side is MARGIN of the box's width / height.
@@ -100,16 +100,19 @@ def render_background(style: int, p: Array, res: int) -> Array:
     t = np.clip(y / hz, 0, 1)[..., None] ** 0.8
     img = lerp(top, bot, t) * bright
 
-    if name == "night":  # stars: points on a jittered lattice, one pixel-ish at any resolution
+    if name == "night":
+        # stars: points on a jittered lattice, one pixel-ish at any resolution.  The star field is the same every
+        # night (only its brightness follows p1, smoothly): a field that changed chaotically with a parameter could
+        # not be learnt by a reconstruction loss and would be averaged away, as v1's stars were.
         n = 26
         gx, gy = np.floor(x * n), np.floor(y * n)
-        h1 = np.mod(np.sin(gx * 12.9898 + gy * 78.233 + p[3] * 37.0) * 43758.5453, 1.0)
-        h2 = np.mod(np.sin(gx * 39.3468 + gy * 11.135 + p[3] * 17.0) * 24634.6345, 1.0)
-        h3 = np.mod(np.sin(gx * 73.156 + gy * 52.235 + p[3] * 5.0) * 13579.2468, 1.0)
+        h1 = np.mod(np.sin(gx * 12.9898 + gy * 78.233) * 43758.5453, 1.0)
+        h2 = np.mod(np.sin(gx * 39.3468 + gy * 11.135) * 24634.6345, 1.0)
+        h3 = np.mod(np.sin(gx * 73.156 + gy * 52.235) * 13579.2468, 1.0)
         sx, sy = (gx + 0.15 + 0.7 * h1) / n, (gy + 0.15 + 0.7 * h2) / n
         r = np.maximum(0.6 * px, 0.0035) * (0.7 + 0.6 * h3)
         star = (np.hypot(x - sx, y - sy) < r) & (h3 > 0.45) & (y < hz * 0.9)
-        img = img + star[..., None] * (0.45 + 0.5 * h3)[..., None]
+        img = img + star[..., None] * ((0.45 + 0.5 * h3) * (0.75 + 0.25 * p[1]))[..., None]
 
     if name == "day":
         cx, cy, rad, col = 0.08 + 0.4 * p[0], 0.08 + 0.25 * p[1] * hz, 0.07, np.array([1.0, 0.97, 0.8])
