@@ -66,6 +66,8 @@ export async function startCluster(options = {}) {
   const workerCount = options.workers ?? 2;
   const web = options.web ?? true;
   mkdirSync(join(dir, 'logs'), { recursive: true });
+  // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the directory.
+  if (isRoot) chmodSync(dir, 0o755);
   need(join(PG_BIN, 'postgres'), 'postgresql');
   need('/usr/bin/redis-server', 'redis-server');
   need('/usr/sbin/nginx', 'nginx');

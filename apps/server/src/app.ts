@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -26,6 +28,7 @@ import { PostgresSceneStore } from './infrastructure/postgres/postgres-store.js'
 import { PostgresBlobStore } from './infrastructure/postgres/postgres-blob-store.js';
 import { connectRedis, RedisEventBus } from './infrastructure/redis/redis-bus.js';
 import { RedisLeaseBoard } from './infrastructure/redis/redis-leases.js';
+import { QueueInferenceEngine } from './infrastructure/redis/queue-engine.js';
 import { RedisRateLimit, RedisSlotLimit } from './infrastructure/redis/redis-limits.js';
 import { RedisPresenceBoard } from './infrastructure/redis/redis-presence.js';
 import { PrometheusMetrics } from './infrastructure/metrics/prometheus.js';
@@ -42,11 +45,20 @@ import type { Caller } from './graphql/scene-api.js';
 import { createWsServer } from './transport/ws.js';
 
 /** Inference: worker threads in this process (`all`), or worker processes through the Redis queue (`api`). */
-async function openEngine(config: Config, manifest: Awaited<ReturnType<typeof loadManifest>>, log: Logger): Promise<InferenceEngine> {
-  void log;
+async function openEngine(
+  config: Config,
+  manifest: Awaited<ReturnType<typeof loadManifest>>,
+  log: Logger,
+  redis: Redis | null,
+): Promise<InferenceEngine> {
+  if (config.role === 'api') {
+    // Inference runs in worker processes (apps/worker) that take batches from the Redis queue.
+    return QueueInferenceEngine.start({ redis: redis!, modelVersion: manifest.spec.version, replicaId: config.replicaId, log });
+  }
   return WorkerPoolEngine.start(
     { files: manifest.files, tensors: manifest.tensors, provider: config.provider, threads: config.threadsPerWorker },
     config.workers,
+    log,
   );
 }
 
@@ -120,7 +132,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     closers.push(async () => void redis.disconnect());
     checks['redis'] = async () => void (await redis.ping());
   }
-  const engine = overrides.engine ?? (await openEngine(config, manifest, log));
+  const engine = overrides.engine ?? (await openEngine(config, manifest, log, redis));
+  const startedAt = new Date().toISOString();
   const store =
     overrides.store ??
     (config.databaseUrl ? await PostgresSceneStore.open(config.databaseUrl) : new SqliteSceneStore(join(config.dataDir, 'strata.db')));
@@ -201,7 +214,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         : new RateLimiter(config.rateLimits.presence),
       subscriptions: countOpen(streamSlots, (delta) => (openStreams += delta)),
     },
-    runtime: { provider: engine.provider, workers: engine.workers, startedAt: performance.now() },
+    runtime: {
+      provider: () => engine.provider,
+      workers: () => engine.workers,
+      list: async () =>
+        engine.listWorkers
+          ? engine.listWorkers()
+          : [
+              {
+                id: config.replicaId,
+                host: hostname(),
+                provider: engine.provider,
+                modelVersion: model.version,
+                threads: engine.workers,
+                startedAt,
+                seenAt: startedAt,
+              },
+            ],
+      startedAt: performance.now(),
+    },
   };
   const contextFor = (caller: Caller): ApiContext => ({ api: createSceneApi(apiDeps, caller) });
   const callers = createCallers(auth);

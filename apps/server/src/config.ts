@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_LIMITS, type Limits } from './domain/scenes/limits.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './graphql/limits.js';
-import type { ProviderChoice } from './infrastructure/onnx/sessions.js';
+import { PROVIDER_CHOICES, type ProviderChoice } from './infrastructure/onnx/sessions.js';
 import type { BucketRule } from './domain/identity/rate-limit.js';
 
 /** The repository root (this file is at apps/server/{src,dist}/config.*). */
@@ -42,7 +42,7 @@ export interface Config {
   dataDir: string;
   /** `STRATA_MODELS_DIR`: where manifest.json and the ONNX files are. @default '<repo>/models' */
   modelsDir: string;
-  /** `STRATA_EXECUTION_PROVIDER`: `auto` (CUDA when installed, else CPU), `cpu` or `cuda`. @default 'auto' */
+  /** `STRATA_EXECUTION_PROVIDER`: `cpu`, `webgpu`, `cuda`, or `auto` (the first of cuda, webgpu, cpu that loads; the log says why the others did not). @default 'auto' */
   provider: ProviderChoice;
   /** `STRATA_WORKERS`: inference worker threads. @default 2 */
   workers: number;
@@ -124,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env['HOST'] || '127.0.0.1',
     dataDir,
     modelsDir: resolve(env['STRATA_MODELS_DIR'] || resolve(REPO_ROOT, 'models')),
-    provider: oneOf(env, 'STRATA_EXECUTION_PROVIDER', ['auto', 'cpu', 'cuda'] as const, 'auto'),
+    provider: oneOf(env, 'STRATA_EXECUTION_PROVIDER', PROVIDER_CHOICES, 'auto'),
     workers: int(env, 'STRATA_WORKERS', 2, 1, 64),
     threadsPerWorker: int(env, 'STRATA_THREADS_PER_WORKER', 1, 1, 64),
     batching: oneOf(env, 'STRATA_BATCHING', ['on', 'off', 'auto'] as const, 'auto'),

@@ -23,7 +23,7 @@ export interface SceneApi {
   scene(id: string): Promise<Scene>;
   scenes(args: ScenesArgs): Promise<SceneConnection>;
   model(): ModelInfo;
-  runtime(): Runtime;
+  runtime(): Promise<Runtime>;
   framePng(frame: Frame): Promise<string | null>;
 
   createScene(input: CreateSceneInput): Promise<Scene>;

@@ -18,7 +18,7 @@ export {
   UpdateObjectInput,
 } from './inputs.js';
 export { Background, Box, Frame, Layer, ObjectSpec, PageInfo, Scene, SceneConnection, Shape } from './types/scene.js';
-export { Batching, Category, ModelInfo, Runtime, ShapePreset, Style } from './types/model.js';
+export { Batching, Category, InferenceWorker, ModelInfo, Runtime, ShapePreset, Style } from './types/model.js';
 export {
   FrameRendered,
   RenderCompleted,

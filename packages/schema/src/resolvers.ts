@@ -31,7 +31,7 @@ export class SceneQueryResolver {
   }
 
   @Query(() => Runtime, { description: 'The render runtime: execution provider, model version, queue depth.' })
-  runtime(@Ctx() ctx: ApiContext): Runtime {
+  runtime(@Ctx() ctx: ApiContext): Promise<Runtime> {
     return ctx.api.runtime();
   }
 }
@@ -64,7 +64,11 @@ export class SceneMutationResolver {
   }
 
   @Mutation(() => Scene, { description: 'Rename a scene.' })
-  renameScene(@Arg('sceneId', () => ID) sceneId: string, @Arg('title', () => String) title: string, @Ctx() ctx: ApiContext): Promise<Scene> {
+  renameScene(
+    @Arg('sceneId', () => ID) sceneId: string,
+    @Arg('title', () => String) title: string,
+    @Ctx() ctx: ApiContext,
+  ): Promise<Scene> {
     return ctx.api.renameScene(sceneId, title);
   }
 
@@ -122,11 +126,12 @@ export class SceneMutationResolver {
     return ctx.api.updateObject({ sceneId, baseRevision }, layerId, input);
   }
 
-  @Mutation(() => Scene, { description: "Give an object a new random appearance (or generated-shape) seed." })
+  @Mutation(() => Scene, { description: 'Give an object a new random appearance (or generated-shape) seed.' })
   rerollObject(
     @Arg('sceneId', () => ID) sceneId: string,
     @Arg('layerId', () => ID) layerId: string,
-    @Arg('target', () => RerollTarget, { defaultValue: RerollTarget.APPEARANCE, description: 'Which seed to replace.' }) target: RerollTarget,
+    @Arg('target', () => RerollTarget, { defaultValue: RerollTarget.APPEARANCE, description: 'Which seed to replace.' })
+    target: RerollTarget,
     @Arg('baseRevision', () => Int, BASE_REVISION) baseRevision: number | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<Scene> {
@@ -205,9 +210,12 @@ export class IdentityResolver {
     return ctx.api.apiTokens();
   }
 
-  @Mutation(() => Session, { description: 'Get a guest identity (name and colour) and its signed session token. Browsers also receive it as a cookie.' })
+  @Mutation(() => Session, {
+    description: 'Get a guest identity (name and colour) and its signed session token. Browsers also receive it as a cookie.',
+  })
   startSession(
-    @Arg('displayName', () => String, { nullable: true, description: 'Name to show (a random one when omitted).' }) displayName: string | null | undefined,
+    @Arg('displayName', () => String, { nullable: true, description: 'Name to show (a random one when omitted).' })
+    displayName: string | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<Session> {
     return ctx.api.startSession(displayName);
@@ -223,11 +231,14 @@ export class IdentityResolver {
   }
 
   @Mutation(() => ApiTokenCreated, { description: 'Create a personal API token that acts as the caller.' })
-  createApiToken(@Arg('name', () => String, { description: 'What it is for.' }) name: string, @Ctx() ctx: ApiContext): Promise<ApiTokenCreated> {
+  createApiToken(
+    @Arg('name', () => String, { description: 'What it is for.' }) name: string,
+    @Ctx() ctx: ApiContext,
+  ): Promise<ApiTokenCreated> {
     return ctx.api.createApiToken(name);
   }
 
-  @Mutation(() => ID, { description: 'Revoke one of the caller\'s API tokens; requests with it fail from now on.' })
+  @Mutation(() => ID, { description: "Revoke one of the caller's API tokens; requests with it fail from now on." })
   revokeApiToken(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<string> {
     return ctx.api.revokeApiToken(id);
   }
@@ -241,12 +252,20 @@ export class SharingResolver {
   }
 
   @Mutation(() => Invite, { description: 'Create an invitation link granting EDITOR or VIEWER (owner only).' })
-  createInvite(@Arg('sceneId', () => ID) sceneId: string, @Arg('role', () => Role, { description: 'EDITOR or VIEWER.' }) role: Role, @Ctx() ctx: ApiContext): Promise<Invite> {
+  createInvite(
+    @Arg('sceneId', () => ID) sceneId: string,
+    @Arg('role', () => Role, { description: 'EDITOR or VIEWER.' }) role: Role,
+    @Ctx() ctx: ApiContext,
+  ): Promise<Invite> {
     return ctx.api.createInvite(sceneId, role);
   }
 
   @Mutation(() => ID, { description: 'Revoke an invitation link (owner only); members who joined with it stay until removed.' })
-  revokeInvite(@Arg('sceneId', () => ID) sceneId: string, @Arg('inviteId', () => ID, { description: 'The invite.' }) inviteId: string, @Ctx() ctx: ApiContext): Promise<string> {
+  revokeInvite(
+    @Arg('sceneId', () => ID) sceneId: string,
+    @Arg('inviteId', () => ID, { description: 'The invite.' }) inviteId: string,
+    @Ctx() ctx: ApiContext,
+  ): Promise<string> {
     return ctx.api.revokeInvite(sceneId, inviteId);
   }
 
@@ -255,16 +274,24 @@ export class SharingResolver {
     return ctx.api.acceptInvite(token);
   }
 
-  @Mutation(() => Scene, { description: "Remove a member (owner only); their open streams of the scene end." })
-  removeMember(@Arg('sceneId', () => ID) sceneId: string, @Arg('userId', () => ID, { description: 'The member.' }) userId: string, @Ctx() ctx: ApiContext): Promise<Scene> {
+  @Mutation(() => Scene, { description: 'Remove a member (owner only); their open streams of the scene end.' })
+  removeMember(
+    @Arg('sceneId', () => ID) sceneId: string,
+    @Arg('userId', () => ID, { description: 'The member.' }) userId: string,
+    @Ctx() ctx: ApiContext,
+  ): Promise<Scene> {
     return ctx.api.removeMember(sceneId, userId);
   }
 
-  @Mutation(() => Boolean, { description: "Share the caller's selection and pointer with everyone in the scene (throttled; the latest wins)." })
+  @Mutation(() => Boolean, {
+    description: "Share the caller's selection and pointer with everyone in the scene (throttled; the latest wins).",
+  })
   updatePresence(
     @Arg('sceneId', () => ID) sceneId: string,
-    @Arg('selectedLayerId', () => ID, { nullable: true, description: 'Selected layer, or null.' }) selectedLayerId: string | null | undefined,
-    @Arg('pointer', () => PointInput, { nullable: true, description: 'Pointer on the canvas, or null when it left the canvas.' }) pointer: PointInput | null | undefined,
+    @Arg('selectedLayerId', () => ID, { nullable: true, description: 'Selected layer, or null.' })
+    selectedLayerId: string | null | undefined,
+    @Arg('pointer', () => PointInput, { nullable: true, description: 'Pointer on the canvas, or null when it left the canvas.' })
+    pointer: PointInput | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<boolean> {
     return ctx.api.updatePresence(sceneId, selectedLayerId, pointer);
@@ -272,4 +299,11 @@ export class SharingResolver {
 }
 
 /** Every resolver class of the contract, for `buildSchema`. */
-export const RESOLVERS = [SceneQueryResolver, FrameFieldResolver, SceneMutationResolver, SceneSubscriptionResolver, IdentityResolver, SharingResolver] as const;
+export const RESOLVERS = [
+  SceneQueryResolver,
+  FrameFieldResolver,
+  SceneMutationResolver,
+  SceneSubscriptionResolver,
+  IdentityResolver,
+  SharingResolver,
+] as const;

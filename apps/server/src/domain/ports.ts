@@ -185,11 +185,24 @@ export interface InferenceResult {
   runMs: number;
 }
 
+/** One inference worker as the runtime query lists it. */
+export interface InferenceWorkerInfo {
+  id: string;
+  host: string;
+  provider: string;
+  modelVersion: string;
+  threads: number;
+  startedAt: string;
+  seenAt: string;
+}
+
 /** Runs the generators. Implementations: a worker-thread pool (default) and in-process (benchmarks). */
 export interface InferenceEngine {
   readonly provider: string;
   readonly workers: number;
   run(request: InferenceRequest): Promise<InferenceResult>;
+  /** The live worker processes (a cluster's queue); absent for an engine inside this process. */
+  listWorkers?(): Promise<InferenceWorkerInfo[]>;
   /** Called when `workers` changes (a queue's workers join or leave), so waiting steps can be dispatched. */
   onCapacityChange?(listener: () => void): void;
   close(): Promise<void>;

@@ -26,6 +26,7 @@ import type {
   ApiTokenRecord,
   BlobStore,
   EventBus,
+  InferenceWorkerInfo,
   InviteRecord,
   PresenceBoard,
   RateLimit,
@@ -57,7 +58,14 @@ export interface ApiDeps {
   coordinator: RenderCoordinator;
   scheduler: RenderScheduler;
   rateLimits: { mutations: RateLimit; presence: RateLimit; subscriptions: SlotLimit };
-  runtime: { provider: string; workers: number; startedAt: number };
+  runtime: {
+    /** Execution provider(s) and inference sessions now (a cluster's change as workers come and go). */
+    provider: () => string;
+    workers: () => number;
+    /** The live inference workers. */
+    list: () => Promise<InferenceWorkerInfo[]>;
+    startedAt: number;
+  };
 }
 
 /** Who is calling and through what. */
@@ -160,12 +168,22 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       maxMaskSize: deps.limits.maxMaskSize,
       trainedOn: model.trainedOn,
     }),
-    runtime: (): Runtime => {
+    runtime: async (): Promise<Runtime> => {
       const stats = deps.scheduler.stats();
+      const workers = await deps.runtime.list();
       return {
-        executionProvider: deps.runtime.provider,
+        executionProvider: deps.runtime.provider(),
         modelVersion: model.version,
-        workers: deps.runtime.workers,
+        workers: deps.runtime.workers(),
+        inferenceWorkers: workers.map((w) => ({
+          id: w.id,
+          host: w.host,
+          executionProvider: w.provider,
+          modelVersion: w.modelVersion,
+          threads: w.threads,
+          startedAt: w.startedAt,
+          seenAt: w.seenAt,
+        })),
         queueDepth: stats.queueDepth,
         inFlight: stats.inFlight,
         stepsRendered: stats.stepsRun,

@@ -145,7 +145,7 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
       web: false,
       quiet: true,
       redisPersistence: false,
-      env: { STRATA_LOG: 'error', STRATA_RENDER_LEASE_MS: '2000', STRATA_RESUME_INTERVAL_MS: '500', STRATA_QUEUE_CLAIM_MS: '2000' },
+      env: { STRATA_LOG: 'error', STRATA_RENDER_LEASE_MS: '2000', STRATA_RESUME_INTERVAL_MS: '500', STRATA_CLAIM_TIMEOUT_MS: '2000' },
     });
     token = await session(cluster.url, 'Cluster tester');
   }, 180_000);

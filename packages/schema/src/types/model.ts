@@ -69,16 +69,45 @@ export class Batching {
   maxWaitMs!: number;
 }
 
+@ObjectType({ description: 'An inference worker: a process (or, embedded, the server itself) that runs the generators.' })
+export class InferenceWorker {
+  @Field(() => String, { description: "The worker's id (its name in the cluster)." })
+  id!: string;
+
+  @Field(() => String, { description: 'Host it runs on.' })
+  host!: string;
+
+  @Field(() => String, { description: 'Execution provider its sessions run on: `cpu`, `webgpu` or `cuda`.' })
+  executionProvider!: string;
+
+  @Field(() => String, { description: 'Model version it loaded.' })
+  modelVersion!: string;
+
+  @Field(() => Int, { description: 'Inference sessions it runs at once.' })
+  threads!: number;
+
+  @Field(() => String, { description: 'When it started (ISO 8601).' })
+  startedAt!: string;
+
+  @Field(() => String, { description: 'Its last heartbeat (ISO 8601); the start time for the embedded worker pool.' })
+  seenAt!: string;
+}
+
 @ObjectType({ description: 'The render runtime: execution provider, model and queue.' })
 export class Runtime {
-  @Field(() => String, { description: 'ONNX Runtime execution provider in use (`cpu` or `cuda`).' })
+  @Field(() => String, {
+    description: 'ONNX Runtime execution provider(s) in use: `cpu`, `webgpu`, `cuda`, or several joined by `+` when workers differ.',
+  })
   executionProvider!: string;
 
   @Field(() => String, { description: 'Model version loaded.' })
   modelVersion!: string;
 
-  @Field(() => Int, { description: 'Inference worker threads.' })
+  @Field(() => Int, { description: 'Inference sessions available (worker threads, summed over the live worker processes in a cluster).' })
   workers!: number;
+
+  @Field(() => [InferenceWorker], { description: 'The live inference workers.' })
+  inferenceWorkers!: InferenceWorker[];
 
   @Field(() => Int, { description: 'Steps waiting in the scheduler.' })
   queueDepth!: number;
