@@ -342,7 +342,7 @@ def train(cfg: Config2, run: Path = RUN_DIR, fresh: bool = False, log=print, cac
             w[3][k] = w[3].get(k, 0.0) + v
         if s.step % cfg.log_every == 0:
             ips = w[1] / max(w[2], 1e-9)
-            avg = {k: v / cfg.log_every for k, v in w[3].items()}
+            avg = {k: v / max(1, w[1] // cfg.batch) for k, v in w[3].items()}  # steps in this window
             left = sum(max(0.0, budget[m] - stages[m].seconds) for m in STAGES)
             say(f"[{n}] step {s.step} | {ips:.1f} img/s | " + " ".join(f"{k} {v:.4f}" for k, v in avg.items())
                 + f" | stage {s.seconds / 60:.1f}/{budget[n] / 60:.1f} min | left {left / 60:.0f} min")
