@@ -98,7 +98,9 @@ export async function* streamSceneEvents<T = never>(
         yield transient!.snapshot(cursor, revision);
         continue;
       }
-      if (batch.length === 0) {
+      // Wait only when nothing arrived meanwhile: events that came in while the log was being read
+      // (or credentials checked) found no one waiting, so look at the buffer before sleeping.
+      if (batch.length === 0 && live.length === 0 && !overflow && !transientDirty) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }

@@ -43,7 +43,7 @@ interface Change {
 }
 
 /** How often an edit is applied again after losing a revision race to another edit. */
-const MAX_EDIT_ATTEMPTS = 8;
+const MAX_EDIT_ATTEMPTS = 20;
 
 /**
  * The scene domain: validates edits, applies them as new revisions, records the undo history,
@@ -377,6 +377,29 @@ export class SceneService {
     render = true,
     need: Need = 'edit',
   ): Promise<SceneData> {
+    return this.serially(target.sceneId, () => this.editOnce(actor, target, apply, render, need));
+  }
+
+  /** Edits of one scene from this process, one at a time (they would only race each other). */
+  private readonly editing = new Map<string, Promise<unknown>>();
+  private serially<T>(sceneId: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.editing.get(sceneId) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.catch(() => undefined);
+    this.editing.set(sceneId, settled);
+    void settled.then(() => {
+      if (this.editing.get(sceneId) === settled) this.editing.delete(sceneId);
+    });
+    return next;
+  }
+
+  private async editOnce(
+    actor: Actor,
+    target: EditTarget,
+    apply: (scene: SceneData, revision: number) => [SceneData, Change] | Promise<[SceneData, Change]>,
+    render: boolean,
+    need: Need,
+  ): Promise<SceneData> {
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(actor, target.sceneId, 'sceneId', need);
       const revision = current.revision + 1;
@@ -391,7 +414,11 @@ export class SceneService {
           : null,
       });
       if (!stored) {
-        if (attempt < MAX_EDIT_ATTEMPTS) continue;
+        if (attempt < MAX_EDIT_ATTEMPTS) {
+          // Another process committed first: back off a little (with jitter) and apply again.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 + attempt * 4)));
+          continue;
+        }
         throw new DomainError(ErrorCode.CONFLICT, 'the scene kept changing while this edit was applied; retry', { field: 'sceneId' });
       }
       await this.deps.bus.publish(stored);
