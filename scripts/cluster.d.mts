@@ -9,7 +9,8 @@ export interface Cluster {
   databaseUrl: string;
   redisUrl: string;
   apis: (ClusterProcess & { port: number; url: string })[];
-  workers: ClusterProcess[];
+  /** Inference workers; each serves GET /metrics and GET /health at `url`. */
+  workers: (ClusterProcess & { port: number; url: string })[];
   stopProcess(name: string, options?: { kill?: boolean }): Promise<void>;
   startProcess(name: string): Promise<void>;
   stop(): Promise<void>;

@@ -176,8 +176,18 @@ export async function startCluster(options = {}) {
   const workers = [];
   for (let i = 1; i <= workerCount; i++) {
     const name = `worker-${i}`;
-    const env = { ...common, STRATA_ROLE: 'worker', STRATA_REPLICA_ID: name, STRATA_WORKERS: '1', STRATA_DATA_DIR: join(dir, name) };
-    workers.push(run(name, process.execPath, [workerMain], { env }));
+    // Each worker serves GET /metrics and GET /health on a port of its own.
+    const port = await freePort();
+    const env = {
+      ...common,
+      STRATA_ROLE: 'worker',
+      STRATA_REPLICA_ID: name,
+      STRATA_WORKERS: '1',
+      STRATA_DATA_DIR: join(dir, name),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    };
+    workers.push({ ...run(name, process.execPath, [workerMain], { env }), port, url: `http://127.0.0.1:${port}` });
   }
   const apis = [];
   for (let i = 1; i <= replicas; i++) {

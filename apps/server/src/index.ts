@@ -32,3 +32,5 @@ export {
 } from './infrastructure/redis/queue-engine.js';
 export { QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './infrastructure/redis/queue-worker.js';
 export type { WorkerInfo } from './infrastructure/redis/queue-protocol.js';
+// Operations: every process (API replica, inference worker) serves its own registry on GET /metrics.
+export { PrometheusMetrics, type GaugeSources } from './infrastructure/metrics/prometheus.js';

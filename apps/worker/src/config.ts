@@ -31,6 +31,10 @@ export interface WorkerConfig {
   claimTimeoutMs: number;
   /** `STRATA_DRAIN_MS`: on SIGTERM, how long running batches may finish before they are handed back. @default 10000 */
   drainMs: number;
+  /** `PORT`: `GET /metrics` (Prometheus) and `GET /health`; 0 picks a free port (logged). @default 0 */
+  port: number;
+  /** `HOST` @default '127.0.0.1' */
+  host: string;
 }
 
 export class ConfigError extends Error {}
@@ -74,5 +78,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     heartbeatMs,
     claimTimeoutMs,
     drainMs: int(env, 'STRATA_DRAIN_MS', 10_000, 0, 600_000),
+    port: int(env, 'PORT', 0, 0, 65535),
+    host: env['HOST'] || '127.0.0.1',
   };
 }

@@ -182,6 +182,32 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
     expect(r.data.runtime.executionProvider).toContain('cpu');
   });
 
+  it('serves /metrics and /health on every inference worker; after a render they count its runs', async () => {
+    const id = await createScene(cluster.url, token, 'Worker metrics', 18);
+    const stream = watch(wsClient(cluster.url, token), id, 0, completedAt(2));
+    await addObject(cluster.url, token, id, 0);
+    await stream.done;
+    let runs = 0;
+    for (const worker of cluster.workers) {
+      const health = await fetch(`${worker.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ ok: true, role: 'worker', threads: 1, dependencies: { redis: 'up' } });
+      const metrics = await fetch(`${worker.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain('strata_process_nodejs_eventloop_lag_seconds');
+      expect(text).toContain('strata_worker_jobs_taken_over');
+      for (const line of text.split('\n')) {
+        const m = /^strata_inference_runs_total\{(.*)\} (\d+)$/.exec(line);
+        if (!m) continue;
+        expect(m[1]).toMatch(/model="(background|foreground|shape)"/);
+        runs += Number(m[2]);
+      }
+    }
+    // The render ran on one worker or both: together they counted its session runs.
+    expect(runs).toBeGreaterThan(0);
+  });
+
   it('shows a watcher on replica A the edits made through replica B, in order', async () => {
     const [a, b] = cluster.apis;
     const id = await createScene(b!.url, token, 'Across replicas', 12);
