@@ -17,7 +17,7 @@ import { RenderCoordinator, type Logger } from './domain/rendering/render-coordi
 import { SceneService } from './domain/scenes/scene-service.js';
 import { RenderScheduler } from './domain/rendering/scheduler.js';
 import { formatError } from './graphql/errors.js';
-import { limitRules } from './graphql/limits.js';
+import { OperationGuard } from './graphql/guard.js';
 import { createSceneApi, type ApiDeps } from './graphql/scene-api.js';
 import { DiskBlobStore } from './infrastructure/fs/disk-blob-store.js';
 import { MemoryEventBus } from './infrastructure/memory/memory-bus.js';
@@ -238,15 +238,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const callers = createCallers(auth);
 
   const schema = buildContractSchema();
-  const rules = limitRules(schema, config.queryLimits);
   const logError = (message: string, data: Record<string, unknown>) => log.error(message, data);
   const httpServer = createServer();
+  // The query limits and the introspection setting, one for both transports (PROTOCOL.md, "Limits").
+  const guard = new OperationGuard({
+    schema,
+    limits: config.queryLimits,
+    introspection: config.introspection,
+    sceneLimits: config.limits,
+    model,
+    log: (message, data) => log.info(message, data),
+  });
   const apollo = new ApolloServer<ApiContext>({
     schema,
-    validationRules: rules,
+    // Explicit: Apollo's default follows NODE_ENV, which Next sets to production under `npm start`.
+    introspection: guard.introspection,
+    validationRules: guard.rules,
+    parseOptions: { maxTokens: config.queryLimits.maxTokens },
+    stringifyResult: (result) => guard.stringifyResult(result),
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => formatError(formatted, error, logError),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+    formatError: (formatted, error) => {
+      const mapped = guard.apolloError(formatted, error);
+      return formatError(mapped.formatted, mapped.error, logError);
+    },
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), guard.apolloPlugin<ApiContext>()],
   });
   await apollo.start();
   const http = createHttpApp({
@@ -284,7 +299,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const ws = createWsServer({
     server: httpServer,
     schema,
-    rules,
+    guard,
     onConnect: (params, request) => callers.accept(params, request),
     context: async (params, request) => contextFor(await callers.ws(params, request)),
     log: logError,

@@ -60,7 +60,17 @@ export interface Config {
   /** `STRATA_LOG`: `info`, `error` or `silent`. @default 'info' */
   log: 'info' | 'error' | 'silent';
   limits: Limits;
+  /**
+   * `STRATA_MAX_DEPTH`, `STRATA_MAX_COST`, `STRATA_MAX_DOCUMENT_BYTES`, `STRATA_MAX_TOKENS`,
+   * `STRATA_MAX_ALIASES`, `STRATA_MAX_REPEATED_FIELDS`, `STRATA_MAX_RESPONSE_BYTES`: the query limits of both transports
+   * (PROTOCOL.md, "Limits").
+   */
   queryLimits: QueryLimits;
+  /**
+   * `STRATA_INTROSPECTION`: `on` answers `__schema`/`__type` on HTTP and WebSocket alike (a public API
+   * for third-party clients), `off` refuses them on both. Never derived from NODE_ENV. @default 'on'
+   */
+  introspection: boolean;
   /** `STRATA_SECRET`: signs session tokens. @default a random key kept in `<dataDir>/secret.key` */
   secret: string | null;
   /** Pointer and selection updates reach others at most this often, ms. @default 50 */
@@ -132,7 +142,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxWaitMs: int(env, 'STRATA_MAX_WAIT_MS', 2, 0, 1000),
     log: oneOf(env, 'STRATA_LOG', ['info', 'error', 'silent'] as const, 'info'),
     limits: { ...DEFAULT_LIMITS, maxLayers: int(env, 'STRATA_MAX_LAYERS', DEFAULT_LIMITS.maxLayers, 1, 1000) },
-    queryLimits: { ...DEFAULT_QUERY_LIMITS },
+    queryLimits: {
+      maxDepth: int(env, 'STRATA_MAX_DEPTH', DEFAULT_QUERY_LIMITS.maxDepth, 1, 1000),
+      maxCost: int(env, 'STRATA_MAX_COST', DEFAULT_QUERY_LIMITS.maxCost, 1, 1_000_000_000),
+      maxDocumentBytes: int(env, 'STRATA_MAX_DOCUMENT_BYTES', DEFAULT_QUERY_LIMITS.maxDocumentBytes, 256, 64 * 1024 * 1024),
+      maxTokens: int(env, 'STRATA_MAX_TOKENS', DEFAULT_QUERY_LIMITS.maxTokens, 10, 10_000_000),
+      maxAliases: int(env, 'STRATA_MAX_ALIASES', DEFAULT_QUERY_LIMITS.maxAliases, 0, 10_000_000),
+      maxRepeatedFields: int(env, 'STRATA_MAX_REPEATED_FIELDS', DEFAULT_QUERY_LIMITS.maxRepeatedFields, 1, 10_000_000),
+      maxResponseBytes: int(env, 'STRATA_MAX_RESPONSE_BYTES', DEFAULT_QUERY_LIMITS.maxResponseBytes, 1024, 1024 * 1024 * 1024),
+    },
+    introspection: oneOf(env, 'STRATA_INTROSPECTION', ['on', 'off'] as const, 'on') === 'on',
     secret: env['STRATA_SECRET'] || null,
     presenceThrottleMs: 50,
     rateLimits: {

@@ -1,15 +1,17 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { specifiedRules, validate, type GraphQLSchema, type ValidationRule } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ApiContext } from '@strata/schema';
 import type { ErrorLogger } from '../graphql/errors.js';
 import { formatError } from '../graphql/errors.js';
+import type { OperationGuard } from '../graphql/guard.js';
 
 export interface WsDeps {
   server: Server;
   schema: GraphQLSchema;
-  rules: ValidationRule[];
+  /** The query limits and the introspection setting, the same as over HTTP. */
+  guard: OperationGuard;
   /** Authenticate a connection; false refuses it (graphql-ws closes with 4403). */
   onConnect: (connectionParams: Readonly<Record<string, unknown>> | undefined, request: IncomingMessage) => Promise<boolean> | boolean;
   /** The context of one operation; credentials are checked again for each. */
@@ -20,7 +22,8 @@ export interface WsDeps {
 
 /**
  * The WebSocket transport (graphql-ws) on the HTTP server's port. graphql-ws executes
- * operations itself, so the limits and the error masking are applied here again.
+ * operations itself, so the limits and the error masking are applied here again: `onSubscribe`
+ * checks the text, parses, validates and costs the operation with its variables before it runs.
  */
 export function createWsServer(deps: WsDeps): { close: () => Promise<void> } {
   const wss = new WebSocketServer({ server: deps.server, path: deps.path ?? '/graphql', maxPayload: 1024 * 1024 });
@@ -35,7 +38,16 @@ export function createWsServer(deps: WsDeps): { close: () => Promise<void> } {
   const cleanup = useServer(
     {
       schema: deps.schema,
-      validate: (schema, document) => validate(schema, document, [...specifiedRules, ...deps.rules]),
+      onSubscribe: (_ctx, _id, payload) => {
+        const prepared = deps.guard.prepare(payload.query, payload.operationName, payload.variables);
+        if (prepared.errors) return prepared.errors;
+        return {
+          schema: deps.schema,
+          document: prepared.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+        };
+      },
       onConnect: (ctx) => deps.onConnect(ctx.connectionParams, ctx.extra.request),
       context: (ctx) => deps.context(ctx.connectionParams, ctx.extra.request),
       onError: (_ctx, _id, _payload, errors) => format(errors),
