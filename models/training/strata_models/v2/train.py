@@ -393,6 +393,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--fresh", action="store_true")
     ap.add_argument("--ckpt-minutes", type=float, default=4.0)
     ap.add_argument("--sample-minutes", type=float, default=10.0)
+    ap.add_argument("--split", default="", help="shares of --minutes per stage, e.g. shape=0.06,background=0.4,"
+                    "foreground=0.4,baseline=0.14 (default 0.08/0.32/0.45/0.15); may change between resumed runs")
     ap.add_argument("--write-slim", action="store_true", help="only write ckpt-slim.pt from ckpt.pt and exit")
     a = ap.parse_args(argv)
     if a.write_slim:
@@ -402,6 +404,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     cfg = Config2(resolution=a.resolution, crop=a.crop, shape_resolution=a.shape_resolution, scenes=a.scenes,
                   minutes=a.minutes, batch=a.batch, seed=a.seed, ckpt_seconds=a.ckpt_minutes * 60,
                   sample_seconds=a.sample_minutes * 60)
+    if a.split:
+        cfg.split.update({k: float(v) for k, v in (kv.split("=") for kv in a.split.split(",") if kv)})
     train(cfg, a.run, fresh=a.fresh)
 
 
