@@ -47,6 +47,7 @@ describe.skipIf(!hasRedis())('inference queue: Redis Streams and worker processe
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis(server.url);
+    redis.on('error', () => undefined);
     manifest = await loadManifest(MODELS);
     const a = worker('A', { STRATA_QUEUE_PREFIX: 'q1', STRATA_EXECUTION_PROVIDER: 'auto', STRATA_LOG: 'info' });
     const b = worker('B', { STRATA_QUEUE_PREFIX: 'q1', STRATA_LOG: 'info' });

@@ -109,6 +109,9 @@ function unavailable(provider: ProviderName): string | null {
   if (provider === 'cuda' && !cudaInstalled()) {
     return `onnxruntime-node's CUDA provider is not installed (no libonnxruntime_providers_cuda.so in ${bindingDir() ?? 'its bin directory'}; see "Execution providers" in apps/server/ARCHITECTURE.md)`;
   }
+  // Without a Vulkan loader Dawn cannot find an adapter (and prints a native warning to stderr): skip it.
+  if (provider === 'webgpu' && !vulkanLoaderFound())
+    return "libvulkan.so.1 not found: install libvulkan1 and the GPU vendor's Vulkan driver";
   return null;
 }
 

@@ -100,6 +100,8 @@ export class QueueInferenceEngine implements InferenceEngine {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.maxStreamLength = options.maxStreamLength ?? 100_000;
     this.blocking = options.redis.duplicate({ maxRetriesPerRequest: null });
+    // A duplicate has none of the original's listeners: without one, a dropped connection is an unhandled 'error'.
+    this.blocking.on('error', () => undefined);
   }
 
   /** Connect, create the streams' consumer group, read the live workers and start reading replies. */

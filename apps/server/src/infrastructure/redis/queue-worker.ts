@@ -105,6 +105,7 @@ export class QueueWorker {
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.claimTimeoutMs = options.claimTimeoutMs ?? 10_000;
     this.blocking = options.redis.duplicate({ maxRetriesPerRequest: null });
+    this.blocking.on('error', () => undefined); // the original connection's listener logs outages
   }
 
   /** Create the consumer groups, announce the worker, take over abandoned jobs and start reading. */
