@@ -45,7 +45,7 @@ const knobs = {
   /** (a) scenes submitted at once, objects per scene, rounds per configuration (median). */
   scenes: num('STRATA_BENCH_SCENES', 32),
   objects: num('STRATA_BENCH_OBJECTS', 4),
-  rounds: num('STRATA_BENCH_ROUNDS', 1),
+  rounds: num('STRATA_BENCH_ROUNDS', 3),
   /** (a) inference threads of the embedded server, comma-separated ('' skips the embedded throughput). */
   embeddedThreads: (process.env['STRATA_BENCH_EMBEDDED_THREADS'] ?? '2,1')
     .split(',')
@@ -153,11 +153,12 @@ async function startEmbedded(threads: number): Promise<{ url: string; stop: () =
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the embedded server exited (${code ?? 'signal'})`))),
+  );
+  exited.catch(() => undefined);
   try {
-    await until(async () => {
-      if (child.exitCode !== null) throw new Error(`the embedded server exited: ${stderr}`);
-      return (await fetch(`${url}/health/ready`)).ok;
-    }, 'the embedded server');
+    await Promise.race([until(async () => (await fetch(`${url}/health/ready`)).ok, 'the embedded server'), exited]);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${String(error)}\n${stderr}`);
@@ -355,9 +356,13 @@ interface FanoutResult {
   events: number;
   frameSpread: { p50: number; p99: number; max: number };
   eventSpread: { p50: number; p99: number };
+  /** SceneChanged (an edit): each stream re-checks access on it, reading the scene from the store. */
+  changeSpread: { p50: number; p99: number };
   lost: number;
   duplicated: number;
   failed: number;
+  /** The distinct errors of failed streams (at most 3). */
+  errors: string[];
   timedOut: boolean;
 }
 
@@ -420,9 +425,13 @@ async function fanout(target: Target, count: number): Promise<FanoutResult> {
     let lost = 0;
     let duplicated = 0;
     let failed = 0;
+    const errors = new Set<string>();
     const bySeq = new Map<number, { kind: string; times: number[] }>();
     for (const w of watchers) {
-      if (w.error) failed++;
+      if (w.error) {
+        failed++;
+        if (errors.size < 3) errors.add(w.error.slice(0, 300));
+      }
       const seen = new Set<number>();
       for (const [seq, kind, , , t] of w.receipts) {
         if (seen.has(seq)) duplicated++;
@@ -439,6 +448,7 @@ async function fanout(target: Target, count: number): Promise<FanoutResult> {
       [...bySeq.values()].filter((e) => kinds.includes(e.kind)).map((e) => Math.max(...e.times) - Math.min(...e.times));
     const frames = spread(['F']);
     const events = spread(['F', 'C', 'S']);
+    const changes = spread(['S']);
     return {
       watchers: count,
       processes,
@@ -446,9 +456,11 @@ async function fanout(target: Target, count: number): Promise<FanoutResult> {
       events: events.length,
       frameSpread: { p50: median(frames), p99: pct(frames, 99), max: Math.max(...frames) },
       eventSpread: { p50: median(events), p99: pct(events, 99) },
+      changeSpread: { p50: median(changes), p99: pct(changes, 99) },
       lost,
       duplicated,
       failed,
+      errors: [...errors],
       timedOut,
     };
   } finally {
@@ -470,24 +482,39 @@ function sample(text: string, name: string, match = ''): number {
   return total;
 }
 
-async function workerFigures(cluster: Cluster): Promise<(string | number)[][]> {
-  const rows: (string | number)[][] = [];
-  for (const w of cluster.workers) {
-    const text = await (await fetch(`${w.url}/metrics`)).text();
-    const runs = sample(text, 'strata_inference_runs_total');
-    const waitCount = sample(text, 'strata_queue_wait_seconds_count');
-    rows.push([
-      w.name,
-      runs,
-      sample(text, 'strata_batch_size_sum') / Math.max(1, sample(text, 'strata_batch_size_count')),
-      (1000 * sample(text, 'strata_inference_seconds_sum')) / Math.max(1, runs),
-      waitCount,
-      (1000 * sample(text, 'strata_queue_wait_seconds_sum')) / Math.max(1, waitCount),
-      sample(text, 'strata_worker_jobs_taken_over'),
-      1000 * sample(text, 'strata_process_nodejs_eventloop_lag_p99_seconds'),
-    ]);
-  }
-  return rows;
+const COUNTERS = [
+  'strata_inference_runs_total',
+  'strata_batch_size_sum',
+  'strata_batch_size_count',
+  'strata_inference_seconds_sum',
+  'strata_queue_wait_seconds_count',
+  'strata_queue_wait_seconds_sum',
+  'strata_worker_jobs_taken_over',
+] as const;
+type Scrape = Record<(typeof COUNTERS)[number] | 'lagP99', number>;
+
+async function scrape(url: string): Promise<Scrape> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = { lagP99: 1000 * sample(text, 'strata_process_nodejs_eventloop_lag_p99_seconds') } as Scrape;
+  for (const name of COUNTERS) out[name] = sample(text, name);
+  return out;
+}
+
+/** A table row from a scrape, or from the difference of two (the figures of the time between them). */
+function workerRow(name: string, now: Scrape, before?: Scrape): (string | number)[] {
+  const d = (k: (typeof COUNTERS)[number]) => now[k] - (before?.[k] ?? 0);
+  const runs = d('strata_inference_runs_total');
+  const waits = d('strata_queue_wait_seconds_count');
+  return [
+    name,
+    runs,
+    d('strata_batch_size_sum') / Math.max(1, d('strata_batch_size_count')),
+    (1000 * d('strata_inference_seconds_sum')) / Math.max(1, runs),
+    waits,
+    (1000 * d('strata_queue_wait_seconds_sum')) / Math.max(1, waits),
+    d('strata_worker_jobs_taken_over'),
+    now.lagP99,
+  ];
 }
 
 // ---------------------------------------------------------------- the run
@@ -530,7 +557,7 @@ async function main(): Promise<void> {
   let asyncCommitLatency: Latency | null = null;
   let queue: QueueFigures;
   let clusterFanout: FanoutResult | null = null;
-  let workerRows: (string | number)[][];
+  const workerRows: (string | number)[][] = [];
   try {
     const capacity = (n: number) =>
       until(async () => {
@@ -555,10 +582,12 @@ async function main(): Promise<void> {
     queue = await queueLatency(cluster, manifest, 2);
     log(`queue: p50 ${median(queue.queue.all).toFixed(2)} ms`);
     if (knobs.watchers) clusterFanout = await fanout(target, knobs.watchers);
-    workerRows = await workerFigures(cluster);
+    const scrapes = await Promise.all(cluster.workers.map((w) => scrape(w.url)));
+    cluster.workers.forEach((w, i) => workerRows.push(workerRow(`${w.name}, everything before`, scrapes[i]!)));
     await cluster.stopProcess('worker-2');
     await capacity(1);
     clusterRate[1] = (await throughput({ ...target, name: 'cluster 1w' })).stepsPerSecond;
+    workerRows.push(workerRow('worker-1, the 1-worker round alone', await scrape(cluster.workers[0]!.url), scrapes[0]));
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -570,7 +599,9 @@ async function main(): Promise<void> {
     `(a) Throughput: ${knobs.scenes} scenes x ${knobs.objects} objects submitted at once (importScene; ${steps} steps each), steps/s, median of ${Math.max(1, knobs.rounds)} round(s) after a 2-scene warm-up`,
     ['configuration', 'inference', 'steps/s', 'x embedded 2 threads'],
     [
-      ...Object.entries(embedded).map(([t, r]) => ['embedded (SQLite, 1 process)', `${t} worker thread(s)`, r, r / (embedded[2] ?? r)]),
+      ...Object.entries(embedded)
+        .sort(([a], [b]) => Number(b) - Number(a))
+        .map(([t, r]) => ['embedded (SQLite, 1 process)', `${t} worker thread(s)`, r, r / (embedded[2] ?? r)]),
       [
         'cluster (nginx, 2 API replicas, PostgreSQL, Redis)',
         '2 worker processes x 1 thread',
@@ -664,6 +695,7 @@ async function main(): Promise<void> {
         f.frames,
         f.frameSpread.p50,
         f.frameSpread.p99,
+        f.changeSpread.p50,
         f.eventSpread.p99,
         f.lost,
         f.duplicated,
@@ -673,12 +705,28 @@ async function main(): Promise<void> {
   if (fanRows.length)
     table(
       `(d) Fan-out: watchers of one scene (graphql-ws, one WebSocket each, client processes apart), ${knobs.fanoutObjects} objects added; spread from the first to the last receipt of each frame, ms`,
-      ['server', 'watchers', 'frames', 'frame spread p50', 'frame spread p99', 'any event p99', 'lost', 'duplicated', 'failed streams'],
+      [
+        'server',
+        'watchers',
+        'frames',
+        'frame spread p50',
+        'frame spread p99',
+        'SceneChanged spread p50',
+        'any event p99',
+        'lost',
+        'duplicated',
+        'failed streams',
+      ],
       fanRows,
     );
+  for (const [name, f] of [
+    ['embedded', embeddedFanout],
+    ['cluster', clusterFanout],
+  ] as const)
+    for (const error of f?.errors ?? []) console.log(`\n${name}: a watcher's stream failed: ${error}`);
 
   table(
-    "Inference workers, scraped from each worker process's GET /metrics before worker-2 stopped",
+    "Inference workers, from each worker process's GET /metrics: everything up to the 1-worker round, then that round alone",
     [
       'worker',
       'session runs',
