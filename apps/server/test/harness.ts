@@ -8,6 +8,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createApp, type App, type AppOverrides } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Logger } from '../src/domain/rendering/render-coordinator.js';
+import type { BlobStore } from '../src/domain/ports.js';
 
 /** A GraphQL response as clients see it. */
 export interface Response<T> {
@@ -217,4 +218,87 @@ export function collect<T>(
     );
   });
   return { done, items, errors, cancel: () => cancel() };
+}
+
+/** Poll `check` until it returns a value other than undefined/false (or throw after `timeoutMs`). */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** An error as the file system raises it (`ENOSPC: no space left on device, write`). */
+export function fsError(code: 'ENOSPC' | 'EROFS' | 'EIO', syscall = 'write'): NodeJS.ErrnoException {
+  const text = { ENOSPC: 'no space left on device', EROFS: 'read-only file system', EIO: 'i/o error' }[code];
+  return Object.assign(new Error(`${code}: ${text}, ${syscall}`), { code, syscall, errno: -1 });
+}
+
+/**
+ * A blob store whose writes can be made to fail (a full disk, a read-only mount) while it runs: for
+ * tests run as root, where `chmod` does not stop writes. `failWrites` is what a write throws (null:
+ * writes work); reads always work.
+ */
+export class FaultyBlobStore implements BlobStore {
+  failWrites: (() => Error) | null = null;
+  failedWrites = 0;
+
+  constructor(readonly inner: BlobStore) {}
+
+  private check(): void {
+    if (!this.failWrites) return;
+    this.failedWrites++;
+    throw this.failWrites();
+  }
+
+  async put(bytes: Uint8Array): Promise<string> {
+    this.check();
+    return this.inner.put(bytes);
+  }
+
+  async putWithHash(hash: string, bytes: Uint8Array): Promise<void> {
+    this.check();
+    return this.inner.putWithHash(hash, bytes);
+  }
+
+  get(hash: string): Promise<Uint8Array | null> {
+    return this.inner.get(hash);
+  }
+
+  has(hash: string): Promise<boolean> {
+    return this.inner.has(hash);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/**
+ * A scene store whose named write methods throw `fail()` while `fail` is set (a full disk under the
+ * database, a database gone read-only); every other call goes to the real store.
+ */
+export function faultyStore<S extends object>(inner: S, methods: readonly (keyof S)[]): { store: S; fail: (() => Error) | null } {
+  const control: { store: S; fail: (() => Error) | null } = { store: inner, fail: null };
+  control.store = new Proxy(inner, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (control.fail && methods.includes(prop as keyof S)) {
+        const error = control.fail();
+        return async () => {
+          throw error;
+        };
+      }
+      return (value as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
+  return control;
 }

@@ -254,6 +254,15 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       const scene = await service.get(actor, args.sceneId, 'sceneId');
       if (args.after != null && (!Number.isInteger(args.after) || args.after < 0))
         throw badInput('after', 'must be a non-negative integer');
+      if (args.after != null) {
+        // A cursor past the end would wait for events it claims to have seen: say so instead.
+        const last = await deps.store.lastSeq(scene.id);
+        if (args.after > last) {
+          const error = badInput('after', `${args.after} is past the end of the scene's log, whose last seq is ${last}`);
+          Object.assign(error.details, { current: last });
+          throw error;
+        }
+      }
       const release = await deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
       let role: Role;
       let leave = () => {};

@@ -30,10 +30,36 @@ interface Job {
   stopped: boolean;
   /** The revision whose render this job finished (completed or failed), once it has. */
   doneRevision: number | null;
+  /** Failed because storage did (full disk, read-only, database down): kept marked, so the sweeper retries it. */
+  retry: boolean;
+  /** Steps painted again because their stored canvas was missing or unreadable (bounded, so a broken store cannot loop). */
+  repairs: number;
 }
+
+/** File system and database errors that mean "storage failed, try again later", not "this render is wrong". */
+const STORAGE_ERRORS =
+  /^(ENOSPC|EROFS|EDQUOT|EIO|EACCES|EPERM|EMFILE|ENFILE|EBUSY|EAGAIN|SQLITE_(FULL|READONLY|IOERR|BUSY|CANTOPEN|LOCKED))/;
+
+/** Whether a render failed because storage did (it is retried once storage works again). */
+export function isStorageFailure(error: unknown): boolean {
+  if (isDomainError(error)) return error.code === ErrorCode.SERVICE_UNAVAILABLE;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && STORAGE_ERRORS.test(code);
+}
+
+/** An event append failed: the frame is stored but not announced; the render retries once the store works. */
+class AnnounceFailedError extends Error {
+  readonly code = 'EIO';
+}
+
+/** Longest wait between retries of a render that failed because storage did. */
+const MAX_RETRY_MS = 60_000;
 
 /** Render events read back from the log to learn what was announced before a takeover. */
 const RECALL_EVENTS = 512;
+
+/** A forgotten canvas (the LRU keeps no holes): reads as absent. */
+const EMPTY = new Uint8Array(0);
 
 /** Logs what the coordinator cannot hand to anyone else. */
 export interface Logger {
@@ -62,7 +88,10 @@ export class RenderCoordinator {
   /** The render index as far as it is known here: a key's frame never changes once set (content addressed). */
   private readonly known = new Lru<string, string>(16384);
   /** Appends of each scene, in call order (so its events keep the order in which they happened). */
-  private readonly emitting = new Map<string, Promise<void>>();
+  private readonly emitting = new Map<string, Promise<boolean>>();
+  /** Scenes whose render failed because storage did: when the sweeper may retry, and how many times it failed in a row. */
+  private readonly retries = new Map<string, { at: number; failures: number }>();
+  private resumeIntervalMs = 5_000;
   private closed = false;
 
   constructor(
@@ -93,6 +122,7 @@ export class RenderCoordinator {
    * replica), now and then every `intervalMs`: a scene marked as rendering whose lease nobody holds.
    */
   startResuming(intervalMs: number): void {
+    this.resumeIntervalMs = intervalMs;
     const sweep = () => {
       void this.resumeInterrupted().catch((error) => this.deps.log.error('could not resume interrupted renders', { error: String(error) }));
     };
@@ -105,6 +135,8 @@ export class RenderCoordinator {
   async resumeInterrupted(): Promise<void> {
     for (const sceneId of await this.deps.store.renderingScenes(256)) {
       if (this.closed) return;
+      // A render that failed because storage did waits out its backoff before it is tried again.
+      if ((this.retries.get(sceneId)?.at ?? 0) > this.deps.clock.now()) continue;
       if (!this.jobs.has(sceneId)) await this.resume(sceneId);
     }
   }
@@ -127,6 +159,7 @@ export class RenderCoordinator {
     }
     this.announced.set(sceneId, announced);
     this.requested.delete(sceneId);
+    for (const key of keys) this.failed.delete(key);
     await this.schedule(scene, null);
     // Nothing left to paint: the mark was all that remained of the interrupted render.
     if (!this.jobs.has(sceneId) && this.firstUnannounced(sceneId, keys) >= keys.length) await this.deps.store.setRendering(sceneId, false);
@@ -200,6 +233,8 @@ export class RenderCoordinator {
       cached: 0,
       stopped: false,
       doneRevision: null,
+      retry: false,
+      repairs: 0,
     };
     this.jobs.set(scene.id, fresh);
     void this.lead(fresh, frames);
@@ -257,7 +292,8 @@ export class RenderCoordinator {
       if (this.jobs.get(job.sceneId) === job) this.jobs.delete(job.sceneId);
       // Unmark before the lease goes, so a sweeper elsewhere never takes a finished render for an
       // interrupted one; then look for a revision that arrived meanwhile (it marks again).
-      if (!this.jobs.has(job.sceneId) && !this.closed && !job.stopped)
+      // A render that failed because storage did stays marked: the sweeper tries it again.
+      if (!this.jobs.has(job.sceneId) && !this.closed && !job.stopped && !job.retry)
         await this.deps.store.setRendering(job.sceneId, false).catch(() => undefined);
       await lease.release().catch(() => undefined);
       await this.catchUp(job);
@@ -305,6 +341,7 @@ export class RenderCoordinator {
     this.announced.delete(sceneId);
     this.requested.delete(sceneId);
     this.forced.delete(sceneId);
+    this.retries.delete(sceneId);
     this.notifyIdle(sceneId);
   }
 
@@ -361,13 +398,22 @@ export class RenderCoordinator {
 
   private async run(job: Job): Promise<void> {
     try {
+      await this.checkAnnounced(job);
       for (;;) {
         if (job.stopped) return;
         const step = this.firstUnannounced(job.sceneId, job.keys);
         if (step >= job.keys.length) break;
         const key = job.keys[step]!;
+        let previous: Uint8Array | null = null;
+        if (step > 0) {
+          previous = await this.loadCanvas(job.keys[step - 1]!);
+          if (!previous) {
+            // The canvas this step paints on is lost (its blob missing or damaged): paint it again.
+            await this.repaintFrom(job, step - 1);
+            continue;
+          }
+        }
         job.current = step;
-        const previous = step > 0 ? await this.loadCanvas(job.keys[step - 1]!) : null;
         let painted: { frameId: string; cached: boolean };
         try {
           painted = await this.paint(job, step, key, previous);
@@ -382,7 +428,7 @@ export class RenderCoordinator {
         if (job.stopped || job.keys[step] !== key || this.firstUnannounced(job.sceneId, job.keys) !== step) continue;
         this.setAnnounced(job.sceneId, step, key, job.keys.length);
         const layer = step > 0 ? job.scene.layers[step - 1]! : null;
-        await this.emit(job.sceneId, job.revision, [
+        const recorded = await this.emit(job.sceneId, job.revision, [
           {
             type: 'FrameRendered',
             step,
@@ -392,12 +438,19 @@ export class RenderCoordinator {
             cached: painted.cached,
           },
         ]);
+        if (!recorded) {
+          // Not in the log, so not announced: said again when the render is retried.
+          this.unannounce(job.sceneId, step);
+          throw new AnnounceFailedError(`could not record the frame of step ${step}`);
+        }
       }
       job.doneRevision = job.revision;
       await this.complete(job);
+      this.retries.delete(job.sceneId);
     } catch (error) {
       job.doneRevision = job.revision;
       if (job.stopped || this.closed) return;
+      if (isStorageFailure(error)) this.scheduleRetry(job);
       try {
         await this.fail(job, error);
       } catch (failure) {
@@ -433,11 +486,13 @@ export class RenderCoordinator {
   /** The canvas of a step: from the cache, from a painting in flight, or painted now. */
   private async paint(job: Job, step: number, key: string, previous: Uint8Array | null): Promise<{ frameId: string; cached: boolean }> {
     const [known] = await this.framesOf([key]);
-    if (known) {
+    if (known && (await this.readable(known))) {
       this.deps.metrics?.step('cached');
       job.cached++;
       return { frameId: known, cached: true };
     }
+    // Indexed but lost from the blob store: this step and the ones built on it are painted again.
+    if (known) await this.repaintFrom(job, step);
     let painting = this.painting.get(key);
     const shared = painting !== undefined;
     if (!painting) {
@@ -479,21 +534,84 @@ export class RenderCoordinator {
     return keys;
   }
 
-  private async loadCanvas(key: string): Promise<Uint8Array> {
+  /**
+   * The canvas of a rendered step, from memory or the blob store; null when it is lost (not in the
+   * index, its blob missing, or bytes that do not decode to a canvas of the model's size).
+   */
+  private async loadCanvas(key: string): Promise<Uint8Array | null> {
     const cached = this.canvases.get(key);
-    if (cached) return cached;
+    if (cached && cached.length > 0) return cached;
     const [frameId] = await this.framesOf([key]);
     const png = frameId ? await this.deps.blobs.get(frameId) : null;
-    if (!png) throw new Error(`the canvas of ${key} is neither rendered nor stored`);
-    const rgb = pngToRgb(png);
+    if (!png) return null;
+    const R = this.deps.model.resolution;
+    let rgb: Uint8Array;
+    try {
+      rgb = pngToRgb(png);
+    } catch {
+      return null;
+    }
+    if (rgb.length !== R * R * 3) return null;
     this.canvases.set(key, rgb);
     return rgb;
   }
 
+  /** Whether a frame's bytes can be read back from the blob store. */
+  private async readable(frameId: string): Promise<boolean> {
+    return (await this.deps.blobs.get(frameId)) !== null;
+  }
+
+  /** Before a render goes on from where the scene was announced, check that those frames are still stored. */
+  private async checkAnnounced(job: Job): Promise<void> {
+    const upTo = this.firstUnannounced(job.sceneId, job.keys);
+    const frames = await this.framesOf(job.keys.slice(0, upTo));
+    for (const [step, frameId] of frames.entries()) {
+      if (frameId && (await this.readable(frameId))) continue;
+      await this.repaintFrom(job, step);
+      return;
+    }
+  }
+
+  /**
+   * A stored canvas turned out to be lost: forget the keys from `step` on (in the render index and
+   * here), so this render paints them again and announces them anew, from that step.
+   */
+  private async repaintFrom(job: Job, step: number): Promise<void> {
+    if (++job.repairs > 2 * job.keys.length + 2)
+      throw new Error(`the canvases of scene ${job.sceneId} cannot be stored and read back (step ${step})`);
+    const keys = job.keys.slice(step);
+    this.deps.log.info('repainting frames missing from the blob store', { sceneId: job.sceneId, fromStep: step });
+    // The in-memory maps cannot drop entries: an empty value reads as "not known".
+    for (const key of keys) {
+      this.known.set(key, '');
+      this.canvases.set(key, EMPTY);
+    }
+    await this.deps.store.forgetFrames([...new Set(keys)]);
+    this.unannounce(job.sceneId, step);
+    void this.emit(job.sceneId, job.revision, [{ type: 'RenderStarted', fromStep: step, toStep: job.keys.length - 1 }]);
+  }
+
+  /** Forget what was announced from `step` on. */
+  private unannounce(sceneId: string, step: number): void {
+    const announced = this.announced.get(sceneId);
+    if (announced && announced.length > step) announced.length = step;
+  }
+
+  /** After a render failed because storage did: the sweeper tries it again, waiting longer after each failure in a row. */
+  private scheduleRetry(job: Job): void {
+    const failures = (this.retries.get(job.sceneId)?.failures ?? 0) + 1;
+    const wait = Math.min(MAX_RETRY_MS, this.resumeIntervalMs * 2 ** (failures - 1));
+    this.retries.set(job.sceneId, { at: this.deps.clock.now() + wait, failures });
+    job.retry = true;
+  }
+
   private async fail(job: Job, error: unknown): Promise<void> {
     const step = this.firstUnannounced(job.sceneId, job.keys);
+    const storage = isStorageFailure(error);
     const expected = isDomainError(error);
-    if (!expected) this.deps.log.error('render step failed', { sceneId: job.sceneId, step, error: String(error) });
+    if (storage)
+      this.deps.log.error('render step could not be stored; retrying later', { sceneId: job.sceneId, step, error: String(error) });
+    else if (!expected) this.deps.log.error('render step failed', { sceneId: job.sceneId, step, error: String(error) });
     if (job.keys[step]) this.failed.set(job.keys[step]!, String(error));
     const layer = step > 0 ? job.scene.layers[step - 1] : null;
     await this.emit(job.sceneId, job.revision, [
@@ -501,8 +619,12 @@ export class RenderCoordinator {
         type: 'RenderFailed',
         step,
         layerId: layer?.id ?? null,
-        code: expected ? error.code : ErrorCode.RENDER_FAILED,
-        message: expected ? error.message : 'the generator failed on this step; try re-rendering',
+        code: storage ? ErrorCode.SERVICE_UNAVAILABLE : expected ? error.code : ErrorCode.RENDER_FAILED,
+        message: storage
+          ? 'the frame could not be stored (storage is full, read-only or down); the render resumes by itself once storage works again'
+          : expected
+            ? error.message
+            : 'the generator failed on this step; try re-rendering',
       },
     ]);
   }
@@ -511,18 +633,20 @@ export class RenderCoordinator {
    * Append render events to the scene's log and publish them, after every earlier append of the
    * scene (so they keep their order). A deleted scene's store appends nothing.
    */
-  private emit(sceneId: string, revision: number, events: SceneEventData[]): Promise<void> {
-    const previous = this.emitting.get(sceneId) ?? Promise.resolve();
+  private emit(sceneId: string, revision: number, events: SceneEventData[]): Promise<boolean> {
+    const previous = this.emitting.get(sceneId) ?? Promise.resolve(true);
     const next = previous.then(async () => {
-      if (this.closed) return;
+      if (this.closed) return true;
       try {
         const stored = await this.deps.store.appendEvents(sceneId, revision, events);
         if (stored.length > 0) {
           await this.deps.bus.publish(stored);
           this.deps.metrics?.eventsPublished(stored.length);
         }
+        return true;
       } catch (error) {
         this.deps.log.error('could not record render events', { sceneId, error: String(error) });
+        return false;
       }
     });
     this.emitting.set(sceneId, next);
@@ -534,7 +658,7 @@ export class RenderCoordinator {
 
   /** Frame ids for render keys: from what is known here, the rest from the store's index. */
   private async framesOf(keys: readonly string[]): Promise<(string | null)[]> {
-    const result = keys.map((key) => this.known.get(key) ?? null);
+    const result = keys.map((key) => this.known.get(key) || null);
     const missing = keys.filter((_, i) => result[i] === null);
     if (missing.length === 0) return result;
     const found = await this.deps.store.framesForKeys(missing);
