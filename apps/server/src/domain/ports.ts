@@ -128,6 +128,13 @@ export interface AccessStore {
   apiTokens(userId: string): Promise<ApiTokenRecord[]>;
   revokeApiToken(userId: string, id: string): Promise<boolean>;
   touchApiToken(id: string, at: string): Promise<void>;
+  /**
+   * Record that session `id` is revoked (signed out). `expiresAt` is when the session would have
+   * expired anyway: after it the entry may be forgotten (stores drop expired entries as they add new ones).
+   */
+  revokeSession(id: string, expiresAt: string): Promise<void>;
+  /** Whether session `id` was revoked (and has not expired since). */
+  sessionRevoked(id: string): Promise<boolean>;
 }
 
 /**

@@ -266,6 +266,21 @@ export function sceneStoreContract(name: string, make: StoreFactory): void {
       expect(await access.apiTokens('ann')).toEqual([]);
     });
 
+    it('[store-15] remembers revoked sessions until they would have expired, and forgets them after', async () => {
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const past = new Date(Date.now() - 1000).toISOString();
+      expect(await store.sessionRevoked('s1')).toBe(false);
+      await store.revokeSession('s1', later);
+      await store.revokeSession('s1', later);
+      expect(await store.sessionRevoked('s1')).toBe(true);
+      expect(await store.sessionRevoked('s2')).toBe(false);
+      await store.revokeSession('old', past);
+      expect(await store.sessionRevoked('old')).toBe(false);
+      await store.revokeSession('s2', later);
+      expect(await store.sessionRevoked('s1')).toBe(true);
+      expect(await store.sessionRevoked('s2')).toBe(true);
+    });
+
     it('[store-14] marks scenes whose render is under way, oldest first, until unmarked or deleted', async () => {
       for (const id of ['r1', 'r2', 'r3']) await store.createScene(sceneFixture(id), [changed(sceneFixture(id))]);
       await store.setRendering('r2', true);

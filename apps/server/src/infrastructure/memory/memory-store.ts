@@ -29,6 +29,7 @@ export class MemorySceneStore implements SceneStore, AccessStore {
   private readonly memberships = new Map<string, MemberRecord[]>();
   private readonly inviteList: InviteRecord[] = [];
   private readonly tokens: ApiTokenRecord[] = [];
+  private readonly revokedSessions = new Map<string, string>();
 
   async getScene(id: string): Promise<SceneData | null> {
     const scene = this.scenes.get(id);
@@ -230,6 +231,17 @@ export class MemorySceneStore implements SceneStore, AccessStore {
   async touchApiToken(id: string, at: string): Promise<void> {
     const token = this.tokens.find((t) => t.id === id);
     if (token) token.lastUsedAt = at;
+  }
+
+  async revokeSession(id: string, expiresAt: string): Promise<void> {
+    const now = new Date().toISOString();
+    for (const [key, until] of this.revokedSessions) if (until < now) this.revokedSessions.delete(key);
+    this.revokedSessions.set(id, expiresAt);
+  }
+
+  async sessionRevoked(id: string): Promise<boolean> {
+    const until = this.revokedSessions.get(id);
+    return until !== undefined && until >= new Date().toISOString();
   }
 
   async close(): Promise<void> {}

@@ -98,6 +98,17 @@ CREATE TABLE rendering (
 CREATE INDEX rendering_by_since ON rendering (since);
 `,
   },
+  {
+    version: 4,
+    name: 'revoked sessions',
+    sql: `
+CREATE TABLE revoked_sessions (
+  id text PRIMARY KEY,
+  expires_at text COLLATE "C" NOT NULL
+);
+CREATE INDEX revoked_sessions_by_expiry ON revoked_sessions (expires_at);
+`,
+  },
 ];
 
 /** Key of the advisory lock that serialises migrations between processes (any bigint unused elsewhere). */

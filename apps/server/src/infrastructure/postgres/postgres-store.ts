@@ -461,6 +461,24 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
     await query(this.pool, 'token-touch', 'UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [id, at]);
   }
 
+  async revokeSession(id: string, expiresAt: string): Promise<void> {
+    await query(this.pool, 'session-prune', 'DELETE FROM revoked_sessions WHERE expires_at < $1', [new Date().toISOString()]);
+    await query(
+      this.pool,
+      'session-revoke',
+      'INSERT INTO revoked_sessions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at',
+      [id, expiresAt],
+    );
+  }
+
+  async sessionRevoked(id: string): Promise<boolean> {
+    const { rows } = await query(this.pool, 'session-revoked', 'SELECT 1 FROM revoked_sessions WHERE id = $1 AND expires_at >= $2', [
+      id,
+      new Date().toISOString(),
+    ]);
+    return rows.length > 0;
+  }
+
   /** End the pool (a PostgresBlobStore sharing it must be closed first). */
   async close(): Promise<void> {
     await this.pool.end();

@@ -69,6 +69,11 @@ CREATE TABLE IF NOT EXISTS api_tokens (
   created_at TEXT NOT NULL,
   last_used_at TEXT
 );
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+  id TEXT PRIMARY KEY,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS revoked_sessions_by_expiry ON revoked_sessions (expires_at);
 CREATE TABLE IF NOT EXISTS rendering (
   scene_id TEXT PRIMARY KEY,
   since TEXT NOT NULL
@@ -170,6 +175,13 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       tokens: db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE user_id = ? ORDER BY created_at'),
       revokeToken: db.prepare('DELETE FROM api_tokens WHERE user_id = ? AND id = ?'),
       touchToken: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
+      revokeSession: db.prepare(
+        'INSERT INTO revoked_sessions (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at',
+      ),
+      pruneSessions: db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?'),
+      sessionRevoked: db.prepare<[string, string], { one: number }>(
+        'SELECT 1 AS one FROM revoked_sessions WHERE id = ? AND expires_at >= ?',
+      ),
       deleteScene: db.prepare('DELETE FROM scenes WHERE id = ?'),
       deleteEvents: db.prepare('DELETE FROM events WHERE scene_id = ?'),
       deleteHistory: db.prepare('DELETE FROM history WHERE scene_id = ?'),
@@ -400,6 +412,15 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
 
   async touchApiToken(id: string, at: string): Promise<void> {
     this.stmt.touchToken.run(at, id);
+  }
+
+  async revokeSession(id: string, expiresAt: string): Promise<void> {
+    this.stmt.pruneSessions.run(new Date().toISOString());
+    this.stmt.revokeSession.run(id, expiresAt);
+  }
+
+  async sessionRevoked(id: string): Promise<boolean> {
+    return this.stmt.sessionRevoked.get(id, new Date().toISOString()) !== undefined;
   }
 
   async close(): Promise<void> {
