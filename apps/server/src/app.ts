@@ -38,11 +38,12 @@ import { PresenceHub } from './domain/identity/presence.js';
 import { ConcurrencyLimiter, RateLimiter } from './domain/identity/rate-limit.js';
 import { SharingService } from './domain/identity/sharing-service.js';
 import type { AccessStore } from './domain/ports.js';
-import { Authenticator } from './domain/identity/authenticator.js';
+import { Authenticator, UrlSigner } from './domain/identity/authenticator.js';
 import { loadSecret } from './infrastructure/fs/secret.js';
 import { createCallers } from './transport/callers.js';
 import type { Caller } from './graphql/scene-api.js';
 import { createWsServer } from './transport/ws.js';
+import { clientInfo } from './transport/proxy.js';
 
 /** Inference: worker threads in this process (`all`), or worker processes through the Redis queue (`api`). */
 async function openEngine(
@@ -191,7 +192,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
   }
   const sharing = new SharingService({ scenes: service, access: store, presence, clock });
-  const auth = new Authenticator(loadSecret(config.secret, join(config.dataDir, 'secret.key')), store);
+  const secret = loadSecret(config.secret, join(config.dataDir, 'secret.key'));
+  const auth = new Authenticator(secret, store, undefined, { sessionTtlSeconds: config.sessionTtlSeconds });
+  const urls = new UrlSigner(secret, config.frameUrlTtlSeconds);
+  const guests = limitsClient
+    ? new RedisRateLimit(limitsClient, config.rateLimits.guests, 'guests')
+    : new RateLimiter(config.rateLimits.guests);
   const apiDeps: ApiDeps = {
     model,
     limits: config.limits,
@@ -203,6 +209,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sharing,
     presence,
     auth,
+    urls,
     coordinator,
     scheduler,
     rateLimits: {
@@ -212,6 +219,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       presence: limitsClient
         ? new RedisRateLimit(limitsClient, config.rateLimits.presence, 'presence')
         : new RateLimiter(config.rateLimits.presence),
+      guests,
       subscriptions: countOpen(streamSlots, (delta) => (openStreams += delta)),
     },
     runtime: {
@@ -235,7 +243,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   };
   const contextFor = (caller: Caller): ApiContext => ({ api: createSceneApi(apiDeps, caller) });
-  const callers = createCallers(auth);
+  // Who is calling: the client's real address behind trusted proxies, cookies only from our own pages.
+  const client = clientInfo(config.trustProxy);
+  const callers = createCallers(auth, {
+    client,
+    allowedOrigins: config.allowedOrigins,
+    guests,
+    cookieMaxAge: config.sessionTtlSeconds,
+    onForeignCookie: (origin, address) => log.info('websocket cookie ignored: foreign origin', { origin: origin ?? null, address }),
+  });
 
   const schema = buildContractSchema();
   const logError = (message: string, data: Record<string, unknown>) => log.error(message, data);
@@ -269,6 +285,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     context: async (req, res) => contextFor(await callers.http(req, res)),
     ensureSession: (req, res) => callers.ensureSession(req, res),
     blobs,
+    urls,
+    trustProxy: client.setting,
     shapeResolution: model.shapeResolution,
     health: async () => ({
       ok: true,
@@ -303,6 +321,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     onConnect: (params, request) => callers.accept(params, request),
     context: async (params, request) => contextFor(await callers.ws(params, request)),
     log: logError,
+    info: (message, data) => log.info(message, data),
   });
 
   let stopped = false;

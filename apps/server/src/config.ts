@@ -75,8 +75,28 @@ export interface Config {
   secret: string | null;
   /** Pointer and selection updates reach others at most this often, ms. @default 50 */
   presenceThrottleMs: number;
-  /** `STRATA_RATE_MUTATIONS` (per second, burst twice that), `STRATA_MAX_SUBSCRIPTIONS` (open streams per user). */
-  rateLimits: { mutations: BucketRule; presence: BucketRule; subscriptions: number };
+  /**
+   * `STRATA_RATE_MUTATIONS` (per second, burst twice that), `STRATA_MAX_SUBSCRIPTIONS` (open streams per
+   * user, or per client address for anonymous viewers), `STRATA_RATE_GUESTS` (new guest identities per
+   * client address per minute, burst the same).
+   */
+  rateLimits: { mutations: BucketRule; presence: BucketRule; guests: BucketRule; subscriptions: number };
+  /**
+   * `STRATA_TRUST_PROXY`: which proxies' `X-Forwarded-For/-Proto/-Host` are believed (client address for
+   * limits, HTTPS for `Secure` cookies, the host for the WebSocket origin check): `off` (none), `on`
+   * (every hop), a number of hops, or a comma list of addresses/CIDRs (`loopback`, `uniquelocal` too),
+   * exactly Express's `trust proxy`. @default 'off'
+   */
+  trustProxy: boolean | number | string[];
+  /**
+   * `STRATA_ALLOWED_ORIGINS`: comma list of origins (`https://app.example.com`) besides the server's own
+   * whose WebSocket connections may be authenticated by the session cookie. @default []
+   */
+  allowedOrigins: string[];
+  /** `STRATA_SESSION_TTL_S`: lifetime of a guest session (cookie and token), renewed on use. @default 2592000 (30 days) */
+  sessionTtlSeconds: number;
+  /** `STRATA_FRAME_URL_TTL_S`: how long a signed frame URL of a non-public scene stays valid. @default 86400 */
+  frameUrlTtlSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -157,7 +177,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: {
       mutations: { rate: int(env, 'STRATA_RATE_MUTATIONS', 20, 1, 100_000), burst: 2 * int(env, 'STRATA_RATE_MUTATIONS', 20, 1, 100_000) },
       presence: { rate: 30, burst: 60 },
+      guests: { rate: int(env, 'STRATA_RATE_GUESTS', 30, 1, 1_000_000) / 60, burst: int(env, 'STRATA_RATE_GUESTS', 30, 1, 1_000_000) },
       subscriptions: int(env, 'STRATA_MAX_SUBSCRIPTIONS', 20, 1, 10_000),
     },
+    trustProxy: trustProxy(env['STRATA_TRUST_PROXY']),
+    allowedOrigins: origins(env['STRATA_ALLOWED_ORIGINS']),
+    sessionTtlSeconds: int(env, 'STRATA_SESSION_TTL_S', 30 * 86_400, 60, 10 * 365 * 86_400),
+    frameUrlTtlSeconds: int(env, 'STRATA_FRAME_URL_TTL_S', 86_400, 60, 365 * 86_400),
   };
+}
+
+/** `STRATA_TRUST_PROXY` as Express's `trust proxy` value. */
+function trustProxy(raw: string | undefined): boolean | number | string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'off' || value === 'false') return false;
+  if (value === 'on' || value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100)
+      throw new ConfigError(`STRATA_TRUST_PROXY must be on, off, a number of hops (0-100) or addresses, got ${JSON.stringify(raw)}`);
+    return hops;
+  }
+  const list = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  for (const item of list) {
+    if (!named.has(item) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(item))
+      throw new ConfigError(`STRATA_TRUST_PROXY: ${JSON.stringify(item)} is not an address, a CIDR or loopback/linklocal/uniquelocal`);
+  }
+  return list;
+}
+
+/** `STRATA_ALLOWED_ORIGINS`: each an origin (scheme://host[:port]), normalised as browsers send it. */
+function origins(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(v);
+      } catch {
+        throw new ConfigError(`STRATA_ALLOWED_ORIGINS: ${JSON.stringify(v)} is not an origin (https://host[:port])`);
+      }
+      if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== v.replace(/\/+$/, ''))
+        throw new ConfigError(`STRATA_ALLOWED_ORIGINS: ${JSON.stringify(v)} is not an origin (https://host[:port], no path)`);
+      return parsed.origin;
+    });
 }

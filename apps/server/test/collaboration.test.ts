@@ -184,8 +184,10 @@ describe('several people in one scene', () => {
     expect((await stranger.gql(ScenesDocument, {})).data!.scenes.nodes.map((n) => n.id)).not.toContain(sceneId);
     await owner.gql(SetVisibilityDocument, { sceneId, visibility: 'PUBLIC' });
     expect((await stranger.gql(ScenesDocument, {})).data!.scenes.nodes.map((n) => n.id)).toContain(sceneId);
+    // A request without any session is told to get one; a guest with a session is refused the edit.
     const anonymousEdit = await server.as(null).gql(UndoDocument, { sceneId });
-    expect(anonymousEdit.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(anonymousEdit.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    expect((await stranger.gql(UndoDocument, { sceneId })).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
     await owner.gql(SetVisibilityDocument, { sceneId, visibility: 'PRIVATE' });
     expect((await stranger.gql(SceneDocument, { id: sceneId })).errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
   });

@@ -143,7 +143,7 @@ describe('bad input', () => {
     expect(http.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX' });
     const ws = collect(server.ws(), parse(`{ ${fields} }`), {}, () => true);
     await ws.done;
-    expect(ws.errors[0]).toMatchObject([{ extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    expect(ws.errors[0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX' } });
   });
 
   it('refuses operations nested too deep', async () => {

@@ -210,7 +210,8 @@ export function collect<T>(
           if (value.errors || until(items)) finish();
         },
         error: (error) => {
-          errors.push(error);
+          // A graphql-ws `error` message (an operation refused before it started) carries a list of errors.
+          errors.push(...(Array.isArray(error) ? error : [error]));
           finish();
         },
         complete: finish,

@@ -85,7 +85,9 @@ describe('a scene built step by step over GraphQL', () => {
     expect(framesAfter[3]).not.toBe(framesBefore[3]);
 
     // Pixels outside layer 3's box (plus the model's dilation) are the canvas before it, bit for bit.
-    const png = async (id: string) => decodePng(new Uint8Array(await (await fetch(`${server.url}/frames/${id}.png`)).arrayBuffer()));
+    // Frame URLs come from the API (signed: the scene is private).
+    const urlOf = new Map([after.background.frame!, ...after.layers.map((l) => l.frame!)].map((f) => [f.id, f.url]));
+    const png = async (id: string) => decodePng(new Uint8Array(await (await fetch(`${server.url}${urlOf.get(id)}`)).arrayBuffer()));
     const [before, painted] = await Promise.all([png(framesAfter[2]!), png(framesAfter[3]!)]);
     const R = before.width;
     const margin = 3;

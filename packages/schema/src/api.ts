@@ -48,6 +48,8 @@ export interface SceneApi {
   me(): User | null;
   startSession(displayName?: string | null): Promise<Session>;
   updateProfile(displayName?: string | null, color?: string | null): Promise<Session>;
+  /** End the caller's session (revoked, cookie cleared); false when the caller has no session. */
+  signOut(): Promise<boolean>;
   apiTokens(): Promise<ApiToken[]>;
   createApiToken(name: string): Promise<ApiTokenCreated>;
   revokeApiToken(id: string): Promise<string>;

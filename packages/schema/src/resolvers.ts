@@ -230,6 +230,14 @@ export class IdentityResolver {
     return ctx.api.updateProfile(displayName, color);
   }
 
+  @Mutation(() => Boolean, {
+    description:
+      "End the caller's session: its token stops working (on every replica within seconds) and browsers get the cookie cleared. False when the request carried no session (anonymous, or an API token: revoke those with revokeApiToken).",
+  })
+  signOut(@Ctx() ctx: ApiContext): Promise<boolean> {
+    return ctx.api.signOut();
+  }
+
   @Mutation(() => ApiTokenCreated, { description: 'Create a personal API token that acts as the caller.' })
   createApiToken(
     @Arg('name', () => String, { description: 'What it is for.' }) name: string,

@@ -2,16 +2,20 @@ import { RenderState, ShapeKind, type Frame, type Layer, type Member, type Parti
 import type { StepStatus } from '../domain/rendering/render-coordinator.js';
 import type { SceneData, ShapeData, StoredEvent } from '../domain/scenes/types.js';
 
-/** URL path of a frame PNG (content-addressed, immutable). */
-export const frameUrl = (id: string) => `/frames/${id}.png`;
-/** URL path of a drawn mask PNG. */
-export const maskUrl = (id: string) => `/masks/${id}.png`;
+/**
+ * The URL path of a content-addressed PNG of one scene: a frame or a drawn mask. Signed by the API
+ * (`?exp=..&sig=..` for scenes that are not public, `?sig=..` for public ones); the plain path is not served.
+ */
+export type BlobUrl = (kind: 'frames' | 'masks', id: string) => string;
 
-export function toFrame(id: string, step: number, resolution: number): Frame {
-  return { id, step, width: resolution, height: resolution, url: frameUrl(id) };
+/** The unsigned URL path of a blob (what a signed URL adds its query to). */
+export const blobPath = (kind: 'frames' | 'masks', id: string) => `/${kind}/${id}.png`;
+
+export function toFrame(id: string, step: number, resolution: number, url: BlobUrl): Frame {
+  return { id, step, width: resolution, height: resolution, url: url('frames', id) };
 }
 
-function toShape(shape: ShapeData) {
+function toShape(shape: ShapeData, url: BlobUrl) {
   switch (shape.kind) {
     case 'GENERATED':
       return { kind: ShapeKind.GENERATED, seed: shape.seed, preset: null, maskUrl: null, maskWidth: null, maskHeight: null };
@@ -22,7 +26,7 @@ function toShape(shape: ShapeData) {
         kind: ShapeKind.DRAWN,
         seed: null,
         preset: null,
-        maskUrl: maskUrl(shape.maskId),
+        maskUrl: url('masks', shape.maskId),
         maskWidth: shape.width,
         maskHeight: shape.height,
       };
@@ -39,20 +43,22 @@ export interface SceneExtras {
   modelVersion: string;
   resolution: number;
   document: () => Promise<Record<string, unknown>>;
+  /** URLs of the scene's frames and drawn masks. */
+  blobUrl: BlobUrl;
 }
 
 /** A stored scene plus its render status, as the GraphQL `Scene` type. */
 export function toScene(scene: SceneData, extras: SceneExtras): Scene {
-  const { status, resolution } = extras;
+  const { status, resolution, blobUrl } = extras;
   const frameAt = (step: number) => {
     const id = status[step]?.frameId;
-    return id ? toFrame(id, step, resolution) : null;
+    return id ? toFrame(id, step, resolution, blobUrl) : null;
   };
   const layers: Layer[] = scene.layers.map((layer, index) => ({
     id: layer.id,
     index,
     step: index + 1,
-    object: { ...layer.object, box: { ...layer.object.box }, shape: toShape(layer.object.shape) },
+    object: { ...layer.object, box: { ...layer.object.box }, shape: toShape(layer.object.shape, blobUrl) },
     visible: layer.visible,
     renderState: status[index + 1]?.state ?? RenderState.PENDING,
     frame: frameAt(index + 1),
@@ -113,6 +119,7 @@ export function toEventPayload(
   event: StoredEvent,
   resolution: number,
   scene: (data: SceneData, recorded: { frames: (string | null)[]; seq: number }) => Scene,
+  blobUrl: BlobUrl,
 ): Record<string, unknown> & { type: string } {
   const base = { type: event.type, seq: event.seq, sceneId: event.sceneId, revision: event.revision, at: event.at };
   switch (event.type) {
@@ -123,7 +130,7 @@ export function toEventPayload(
         layerId: event.layerId,
         lastStep: event.lastStep,
         cached: event.cached,
-        frame: toFrame(event.frameId, event.step, resolution),
+        frame: toFrame(event.frameId, event.step, resolution, blobUrl),
       };
     case 'RenderCompleted':
       return {
@@ -131,7 +138,7 @@ export function toEventPayload(
         renderedSteps: event.renderedSteps,
         cachedSteps: event.cachedSteps,
         durationMs: event.durationMs,
-        frame: toFrame(event.frameId, event.step, resolution),
+        frame: toFrame(event.frameId, event.step, resolution, blobUrl),
       };
     case 'RenderStarted':
       return { ...base, fromStep: event.fromStep, toStep: event.toStep };

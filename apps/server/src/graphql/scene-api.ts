@@ -1,5 +1,7 @@
 import {
+  ErrorCode,
   Role,
+  Visibility,
   type ApiToken,
   type EditTarget,
   type Frame,
@@ -39,9 +41,10 @@ import type { SceneService } from '../domain/scenes/scene-service.js';
 import type { RenderScheduler } from '../domain/rendering/scheduler.js';
 import type { SharingService } from '../domain/identity/sharing-service.js';
 import type { SceneData } from '../domain/scenes/types.js';
-import type { Authenticator } from '../domain/identity/authenticator.js';
+import { DomainError } from '../domain/errors.js';
+import type { Authenticator, SessionInfo, UrlSigner } from '../domain/identity/authenticator.js';
 import { streamSceneEvents } from './event-stream.js';
-import { recordedStatus, toEventPayload, toScene } from './mappers.js';
+import { blobPath, recordedStatus, toEventPayload, toScene, type BlobUrl } from './mappers.js';
 
 /** What every request's API object is built from (made once at start-up). */
 export interface ApiDeps {
@@ -55,9 +58,12 @@ export interface ApiDeps {
   sharing: SharingService;
   presence: PresenceBoard;
   auth: Authenticator;
+  /** Signs the URLs of frames and drawn masks (scenes that are not public get expiring ones). */
+  urls: UrlSigner;
   coordinator: RenderCoordinator;
   scheduler: RenderScheduler;
-  rateLimits: { mutations: RateLimit; presence: RateLimit; subscriptions: SlotLimit };
+  /** `guests`: new guest identities (startSession) per client address. */
+  rateLimits: { mutations: RateLimit; presence: RateLimit; guests: RateLimit; subscriptions: SlotLimit };
   runtime: {
     /** Execution provider(s) and inference sessions now (a cluster's change as workers come and go). */
     provider: () => string;
@@ -73,6 +79,17 @@ export interface Caller {
   actor: Actor;
   /** Key for rate limits: the user id, or the client address for anonymous callers. */
   rateKey: string;
+  /** The client's address (`ip:...`, the real one behind trusted proxies): limits that hold per address. */
+  address?: string;
+  /** The session that authenticated the caller (what signOut ends); null for API tokens and anonymous callers. */
+  session?: SessionInfo | null;
+  /**
+   * The request carried no credentials: its identity (if any) was minted for it alone. Mutations refuse
+   * such a caller (UNAUTHENTICATED): a client must come back with the session it was given.
+   */
+  fresh?: boolean;
+  /** Tells the transport to drop the session (clear the cookie); absent over WebSocket. */
+  clearSession?: () => void;
   /** Hands a new session to the transport (a cookie over HTTP); absent over WebSocket. */
   setSession?: (token: string) => void;
   /** Throws when the caller's credentials stopped being valid (a revoked API token); checked as streams run. */
@@ -100,7 +117,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
   ];
 
   /** A scene as recorded in an event (so a replay shows exactly what was sent live) or, with `live`, now. */
-  const viewAs = (scene: SceneData, at: { status: StepStatus[]; seq: number; role: Role | null }): Scene => {
+  const viewAs = (scene: SceneData, at: { status: StepStatus[]; seq: number; role: Role | null; visibility?: Visibility }): Scene => {
     let history: Promise<{ undo: boolean; redo: boolean }> | null = null;
     const historyState = () =>
       (history ??= actor.id ? deps.store.historyState(scene.id, actor.id) : Promise.resolve({ undo: false, redo: false }));
@@ -114,6 +131,7 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       members: () => members(scene),
       participants: () => deps.presence.list(scene.id).then((list) => list.map(participant)),
       document: () => service.exportDocument(scene),
+      blobUrl: urlsFor(at.visibility ?? scene.visibility),
     });
   };
   const view = async (scene: SceneData): Promise<Scene> => {
@@ -125,17 +143,30 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
     return viewAs(scene, { status, seq, role });
   };
   const recorded =
-    (role: Role | null) =>
+    (role: Role | null, visibility: Visibility) =>
     (scene: SceneData, at: { frames: (string | null)[]; seq: number }): Scene =>
-      viewAs(scene, { status: recordedStatus(at.frames), seq: at.seq, role });
+      viewAs(scene, { status: recordedStatus(at.frames), seq: at.seq, role, visibility });
   const target = (t: EditTarget) => ({ sceneId: t.sceneId, baseRevision: t.baseRevision ?? null });
   /** Every mutation spends one token of the caller's bucket. */
+  const spend = () => deps.rateLimits.mutations.take(caller.rateKey, 'changes');
+  /** ... and needs a session the client already had: an identity minted for this one request changes nothing. */
   const limited =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     async (...args: A): Promise<Awaited<R>> => {
-      await deps.rateLimits.mutations.take(caller.rateKey, 'changes');
+      await spend();
+      if (caller.fresh)
+        throw new DomainError(
+          ErrorCode.UNAUTHENTICATED,
+          'this request carried no session: load a page (cookie) or call startSession, then send the session with your requests',
+          { field: 'authorization' },
+        );
       return await fn(...args);
     };
+  /** Frames and drawn masks of a public scene get URLs that never expire; those of any other scene expiring ones. */
+  const urlsFor =
+    (visibility: Visibility): BlobUrl =>
+    (kind, id) =>
+      `${blobPath(kind, id)}?${deps.urls.query(id, visibility === Visibility.PUBLIC)}`;
   const session = (s: { token: string; user: UserData }) => {
     caller.setSession?.(s.token);
     return { token: s.token, user: s.user };
@@ -224,8 +255,20 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
     redo: limited(async (sceneId) => view(await service.redo(actor, sceneId))),
 
     me: () => actor.user ?? null,
-    startSession: limited((displayName) => session(auth.newGuest(displayName))),
-    updateProfile: limited(async (displayName, color) => session(await auth.updateProfile(actor, displayName, color))),
+    startSession: async (displayName) => {
+      await spend();
+      // One new guest per request: a request without credentials already paid for the one it was given.
+      if (!(caller.fresh && actor.id)) await deps.rateLimits.guests.take(caller.address ?? caller.rateKey, 'new guests');
+      return session(auth.newGuest(displayName));
+    },
+    updateProfile: limited(async (displayName, color) => session(await auth.updateProfile(actor, displayName, color, caller.session))),
+    signOut: async () => {
+      await spend();
+      caller.clearSession?.();
+      if (!caller.session || caller.fresh) return false;
+      await auth.signOut(caller.session);
+      return true;
+    },
     apiTokens: async () => (await auth.apiTokens(actor)).map(toToken),
     createApiToken: limited(async (name) => {
       const { token, record } = await auth.createApiToken(actor, name);
@@ -265,6 +308,8 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       }
       const release = await deps.rateLimits.subscriptions.acquire(caller.rateKey, 'scene streams');
       let role: Role;
+      // Frame URLs follow the scene's visibility now (re-read with access), not as an old event recorded it.
+      let visibility = scene.visibility;
       let leave = () => {};
       let participants: readonly ParticipantData[] = [];
       let presenceChanged: (() => void) | null = null;
@@ -290,7 +335,9 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
         after: args.after ?? null,
         // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
         authorize: async () => {
-          role = (await service.roleOf(actor, await service.get(actor, args.sceneId, 'sceneId')))!;
+          const now = await service.get(actor, args.sceneId, 'sceneId');
+          role = (await service.roleOf(actor, now))!;
+          visibility = now.visibility;
         },
         revalidate: caller.revalidate,
         transient: {
@@ -313,7 +360,12 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
         (event) =>
           (event.type === 'PresenceChanged'
             ? event
-            : toEventPayload(event as never, model.resolution, recorded(role))) as unknown as SceneEventPayload,
+            : toEventPayload(
+                event as never,
+                model.resolution,
+                recorded(role, visibility),
+                urlsFor(visibility),
+              )) as unknown as SceneEventPayload,
       );
       return onClose(mapped, () => {
         stopPresence();
