@@ -18,6 +18,7 @@ import {
   type SceneQuery,
 } from '@strata/schema/client';
 import { DiskBlobStore, BlobStoreUnavailableError } from '../src/infrastructure/fs/disk-blob-store.js';
+import { DatabaseUnavailableError } from '../src/infrastructure/postgres/pool.js';
 import { SqliteSceneStore } from '../src/infrastructure/sqlite/sqlite-store.js';
 import { collect, FaultyBlobStore, faultyStore, fsError, startServer, TARGET, waitFor, type TestServer, type TestUser } from './harness.js';
 
@@ -246,7 +247,7 @@ describe.skipIf(!embedded)('a full disk or a read-only data directory', () => {
     const seq = await server.app.store.lastSeq(sceneId);
     // What the PostgreSQL store raises when the database is gone, and what SQLite raises on a full disk.
     const failures: [() => Error, string[]][] = [
-      [() => new BlobStoreUnavailableError('write', fsError('ENOSPC')), ['SERVICE_UNAVAILABLE']],
+      [() => new DatabaseUnavailableError('ECONNREFUSED'), ['SERVICE_UNAVAILABLE']],
       [
         () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
         ['SERVICE_UNAVAILABLE', 'INTERNAL_SERVER_ERROR'],
@@ -330,11 +331,37 @@ describe.skipIf(!embedded)('a slow consumer', () => {
     peak = Math.max(peak, peer.writableLength);
     // About 24 MB flowed; the server holds at most a message or two for this socket (the rest waits in the log).
     expect(peak).toBeLessThan(256 * 1024);
+    console.info(`slow consumer: ${events} events of ${message.length} bytes while paused; server-side buffer peak ${peak} bytes`);
     client.resume();
     const last = await store.lastSeq(sceneId);
     await waitFor('the rest of the log', () => seqs.at(-1) === last, 60_000);
     expect(seqs).toEqual(Array.from({ length: last }, (_, i) => i + 1));
     server.app.httpServer.off('connection', onConnection);
     ws.close();
+  });
+});
+
+describe('the blob directory', () => {
+  it('turns a write the file system refuses into SERVICE_UNAVAILABLE, and a damaged file into an absent one the next put replaces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-blobs-'));
+    const bytes = new Uint8Array([1, 2, 3, 4]);
+    const hash = sha256(bytes);
+    // A file where the blob's folder should be: the write fails as the file system says (root or not).
+    writeFileSync(join(dir, hash.slice(0, 2)), 'in the way');
+    const blocked = new DiskBlobStore(dir);
+    const refused = await blocked.put(bytes).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BlobStoreUnavailableError);
+    expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', errno: expect.stringMatching(/^E/) });
+    unlinkSync(join(dir, hash.slice(0, 2)));
+    expect(await blocked.put(bytes)).toBe(hash);
+    await blocked.close();
+    // Damaged on disk: read as absent (never as wrong bytes), and written again by the next put.
+    writeFileSync(join(dir, hash.slice(0, 2), `${hash}.png`), new Uint8Array([9, 9]));
+    const reopened = new DiskBlobStore(dir);
+    expect(await reopened.get(hash)).toBeNull();
+    await reopened.putWithHash(hash, bytes);
+    const again = new DiskBlobStore(dir);
+    expect(await again.get(hash)).toEqual(bytes);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
