@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +274,64 @@ describe.skipIf(!embedded)('a full disk or a read-only data directory', () => {
     expect((await server.gql(UndoDocument, { sceneId })).errors).toBeUndefined();
     expect((await server.gql(RenameSceneDocument, { sceneId, title: 'Renamed' })).errors).toBeUndefined();
     await expectWhole(server, sceneId);
+  });
+});
+
+/** Whether a folder with mode 0555 refuses writes here (not for root, who writes anyway). */
+function chmodStopsWrites(): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-probe-'));
+  chmodSync(dir, 0o555);
+  try {
+    writeFileSync(join(dir, 'probe'), '');
+    return false;
+  } catch {
+    return true;
+  } finally {
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Set the mode of a folder and of the folders in it. */
+function chmodTree(dir: string, mode: number): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) chmodSync(join(dir, entry.name), mode);
+  chmodSync(dir, mode);
+}
+
+// As root (the usual container) chmod does not stop writes: the FaultyBlobStore tests above cover it.
+describe.skipIf(!embedded || !chmodStopsWrites())('a blob directory made read-only while the server runs', () => {
+  let server: TestServer;
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-faults-'));
+  beforeAll(async () => {
+    server = await startServer({ dataDir, env: { STRATA_RESUME_INTERVAL_MS: '150' } });
+  });
+  afterAll(async () => {
+    chmodTree(join(dataDir, 'blobs'), 0o755);
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('fails the render with SERVICE_UNAVAILABLE and finishes it by itself once the folder is writable again', async () => {
+    const sceneId = await build(server, 'Read-only', 301, 1);
+    const before = (await server.gql(SceneDocument, { id: sceneId })).data!.scene!;
+    const sub = collect(
+      server.ws(),
+      SceneEventsDocument,
+      { sceneId, after: before.lastSeq },
+      (items) => items.some((i) => i.sceneEvents.__typename === 'RenderCompleted'),
+      60_000,
+    );
+    chmodTree(join(dataDir, 'blobs'), 0o555);
+    const added = await server.gql(AddObjectDocument, { sceneId, input: { category: 'bush', box: box(2), appearanceSeed: 3 } });
+    expect(added.errors).toBeUndefined();
+    await waitFor('a failed render', () => sub.items.some((i) => i.sceneEvents.__typename === 'RenderFailed'));
+    expect(sub.items.map((i) => i.sceneEvents).find((e) => e.__typename === 'RenderFailed')).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      step: 2,
+    });
+    chmodTree(join(dataDir, 'blobs'), 0o755);
+    await sub.done;
+    expect((await expectWhole(server, sceneId)).layers).toHaveLength(2);
   });
 });
 
