@@ -194,6 +194,8 @@ export async function startCluster(options = {}) {
     const name = `api-${i}`;
     const port = await freePort();
     const env = {
+      // nginx is on loopback: believe its X-Forwarded-* (client address, scheme, host).
+      STRATA_TRUST_PROXY: 'loopback',
       ...common,
       STRATA_ROLE: 'api',
       STRATA_REPLICA_ID: name,
@@ -236,7 +238,9 @@ ${apis.map((a) => `    server 127.0.0.1:${a.port} max_fails=1 fail_timeout=3s;`)
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Host $host;
+      # The client's Host with its port: replicas check a cookie's WebSocket Origin against it.
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_read_timeout 1h;

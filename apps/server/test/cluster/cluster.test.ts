@@ -280,6 +280,39 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
     expect(r.data.scene.layers).toHaveLength(2);
   });
 
+  it('lets a browser (session cookie, its own Origin) watch its private scene over the WebSocket through nginx', async () => {
+    // A browser's first request gets a guest cookie; its WebSocket then carries the cookie and the page's
+    // Origin, which the replica checks against the Host nginx forwards (with its port).
+    const first = await fetch(`${cluster.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const cookie = (first.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(cookie).toMatch(/^strata_session=/);
+    const created = await fetch(`${cluster.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', cookie },
+      body: JSON.stringify({ query: 'mutation { createScene(input: { title: "Browser", seed: 18 }) { id } }' }),
+    });
+    const id = ((await created.json()) as any).data.createScene.id as string;
+    const client = createClient({
+      url: `${cluster.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: class extends WebSocket {
+        constructor(address: string, protocols?: string | string[]) {
+          super(address, protocols, { headers: { cookie, origin: cluster.url } });
+        }
+      },
+      retryAttempts: 0,
+      lazy: true,
+    });
+    clients.push(client);
+    const stream = watch(client, id, 0, completedAt(1));
+    const events = await stream.done;
+    expect(stream.failure()).toBeNull();
+    expect(events[0]).toMatchObject({ __typename: 'SceneChanged', seq: 1 });
+  });
+
   it('holds the open-stream ceiling across replicas', async () => {
     const viewer = await session(cluster.url, 'Many streams');
     const id = await createScene(cluster.url, viewer, 'Ceiling', 17);
