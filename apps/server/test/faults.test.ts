@@ -14,7 +14,9 @@ import {
   RerenderDocument,
   SceneDocument,
   SceneEventsDocument,
+  SetLayerVisibilityDocument,
   UndoDocument,
+  UpdateObjectDocument,
   type SceneQuery,
 } from '@strata/schema/client';
 import { DiskBlobStore, BlobStoreUnavailableError } from '../src/infrastructure/fs/disk-blob-store.js';
@@ -86,7 +88,12 @@ describe.skipIf(!embedded)('a scene whose stored canvas was lost repairs itself'
       rerendered: await build(server, 'Rerendered', 102, 2),
       duplicated: await build(server, 'Duplicated', 103, 3),
       shared: await build(server, 'Shared', 104, 1),
+      hidden: await build(server, 'Hidden', 105, 3),
     };
+    // A hidden layer shows its predecessor's canvas (the same key and frame).
+    const hiddenLayer = (await server.gql(SceneDocument, { id: ids.hidden })).data!.scene!.layers[1]!.id;
+    await server.gql(SetLayerVisibilityDocument, { sceneId: ids.hidden, layerId: hiddenLayer, visible: false });
+    await server.app.coordinator.idle(ids.hidden);
     for (const [name, id] of Object.entries(ids)) scenes[name] = (await server.gql(SceneDocument, { id })).data!.scene!;
     const token = server.token;
     await server.stop({ keepData: true });
@@ -97,6 +104,8 @@ describe.skipIf(!embedded)('a scene whose stored canvas was lost repairs itself'
     const damaged = blobPath(dataDir, duplicated!.layers[1]!.frame!.id);
     writeFileSync(damaged, Buffer.from(readFileSync(damaged).map((b, i) => (i > 60 ? b ^ 0x5a : b)))); // corrupt, same size
     unlinkSync(blobPath(dataDir, shared!.background.frame!.id)); // a background another scene will share
+    expect(scenes['hidden']!.layers[1]!.frame!.id).toBe(scenes['hidden']!.layers[0]!.frame!.id);
+    unlinkSync(blobPath(dataDir, scenes['hidden']!.layers[0]!.frame!.id)); // under a hidden layer
     server = await startServer({ dataDir });
     owner = server.as(token);
   });
@@ -150,6 +159,17 @@ describe.skipIf(!embedded)('a scene whose stored canvas was lost repairs itself'
     expect(after.background.frame!.id).toBe(shared!.background.frame!.id);
     expect((await getFrame(server, shared!.background.frame!.url, owner)).status).toBe(200);
     expect(server.log.lines.filter((l) => l.message === 'render step failed')).toEqual([]);
+  });
+  it('paints the canvas under a hidden layer again without drawing the hidden object into it', async () => {
+    const { hidden } = scenes as Record<string, Scene>;
+    const top = hidden!.layers[2]!;
+    const edited = await owner.gql(UpdateObjectDocument, { sceneId: hidden!.id, layerId: top.id, input: { appearanceSeed: 99 } });
+    expect(edited.errors).toBeUndefined();
+    const after = await expectWhole(server, hidden!.id, owner);
+    expect(after.layers.slice(0, 2).map((l) => l.frame!.id)).toEqual(hidden!.layers.slice(0, 2).map((l) => l.frame!.id));
+    const rerendered = await owner.gql(RerenderDocument, { sceneId: hidden!.id });
+    expect(rerendered.errors).toBeUndefined();
+    expect(framesOf(await expectWhole(server, hidden!.id, owner)).map((f) => f.id)).toEqual(framesOf(after).map((f) => f.id));
   });
 });
 

@@ -52,6 +52,9 @@ class AnnounceFailedError extends Error {
   readonly code = 'EIO';
 }
 
+/** The step's canvas was lost and is painted again from an earlier step (a hidden layer shares its predecessor's): go back there. */
+class RepaintEarlierError extends Error {}
+
 /** Longest wait between retries of a render that failed because storage did. */
 const MAX_RETRY_MS = 60_000;
 
@@ -420,6 +423,7 @@ export class RenderCoordinator {
         } catch (error) {
           // Dropped because a newer revision stopped wanting it: carry on with the newest keys.
           if (error instanceof StaleStepError && !job.stopped) continue;
+          if (error instanceof RepaintEarlierError) continue;
           throw error;
         } finally {
           job.current = -1;
@@ -490,6 +494,12 @@ export class RenderCoordinator {
       this.deps.metrics?.step('cached');
       job.cached++;
       return { frameId: known, cached: true };
+    }
+    // A hidden layer's canvas is its predecessor's: never painted here, but again from the step
+    // that first has it (it was forgotten or lost since).
+    if (job.keys.indexOf(key) < step) {
+      await this.repaintFrom(job, step);
+      throw new RepaintEarlierError();
     }
     // Indexed but lost from the blob store: this step and the ones built on it are painted again.
     if (known) await this.repaintFrom(job, step);
@@ -574,9 +584,12 @@ export class RenderCoordinator {
 
   /**
    * A stored canvas turned out to be lost: forget the keys from `step` on (in the render index and
-   * here), so this render paints them again and announces them anew, from that step.
+   * here), so this render paints them again and announces them anew, from that step. A hidden
+   * layer's canvas is its predecessor's, so it goes back to the first step with the same key (only
+   * that one paints it); returns the step it goes back to.
    */
-  private async repaintFrom(job: Job, step: number): Promise<void> {
+  private async repaintFrom(job: Job, lost: number): Promise<number> {
+    const step = job.keys.indexOf(job.keys[lost]!);
     if (++job.repairs > 2 * job.keys.length + 2)
       throw new Error(`the canvases of scene ${job.sceneId} cannot be stored and read back (step ${step})`);
     const keys = job.keys.slice(step);
@@ -589,6 +602,7 @@ export class RenderCoordinator {
     await this.deps.store.forgetFrames([...new Set(keys)]);
     this.unannounce(job.sceneId, step);
     void this.emit(job.sceneId, job.revision, [{ type: 'RenderStarted', fromStep: step, toStep: job.keys.length - 1 }]);
+    return step;
   }
 
   /** Forget what was announced from `step` on. */
