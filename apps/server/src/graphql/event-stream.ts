@@ -21,7 +21,7 @@ export interface StreamOptions<T> {
    * (visibility, members), which always logs a SceneChanged: it is checked on batches that carry one,
    * and `revalidate` (credentials) on every batch.
    */
-  authorize?: () => Promise<void>;
+  authorize?: (edit: StoredEvent) => Promise<void>;
   revalidate?: () => Promise<void>;
   /** Coalesced transient updates, sent first and then whenever they change. */
   transient?: TransientSource<T>;
@@ -80,7 +80,8 @@ export async function* streamSceneEvents<T = never>(
       if (batch.length > 0) {
         try {
           await revalidate?.();
-          if (batch.some((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted')) await authorize?.();
+          const edit = batch.findLast((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted');
+          if (edit) await authorize?.(edit);
         } catch (error) {
           // A deleted scene is gone for everyone: its subscribers still get the SceneDeleted event.
           if (!batch.some((e) => e.type === 'SceneDeleted')) throw error;

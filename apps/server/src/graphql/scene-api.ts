@@ -334,10 +334,16 @@ export function createSceneApi(deps: ApiDeps, caller: Caller): SceneApi {
       const events = streamSceneEvents(deps.store, deps.bus, args.sceneId, {
         after: args.after ?? null,
         // Access is re-checked as events arrive: a removed member's stream ends with NOT_FOUND.
-        authorize: async () => {
-          const now = await service.get(actor, args.sceneId, 'sceneId');
-          role = (await service.roleOf(actor, now))!;
-          visibility = now.visibility;
+        // The edit's event carries the scene's owner and visibility as of that edit; members are read once
+        // per edit for all the streams of this process (not once per stream), so a burst of watchers
+        // costs one query per event.
+        authorize: async (edit) => {
+          if (edit.type !== 'SceneChanged') {
+            await service.get(actor, args.sceneId, 'sceneId');
+            return;
+          }
+          role = await service.requireRoleAt(actor, edit.scene, edit.seq);
+          visibility = edit.scene.visibility;
         },
         revalidate: caller.revalidate,
         transient: {

@@ -6,7 +6,8 @@ import { badInput, DomainError, notFound } from '../errors.js';
 import type { Limits } from './limits.js';
 import { decodeMaskUpload, maskToPng, presetLabel, type MaskUpload } from '../rendering/mask.js';
 import type { ModelSpec } from '../rendering/model.js';
-import type { AccessStore, BlobStore, Clock, EventBus, SceneStore, ScenePage } from '../ports.js';
+import type { AccessStore, BlobStore, Clock, EventBus, MemberRecord, SceneStore, ScenePage } from '../ports.js';
+import { Lru } from '../lru.js';
 import { requireRole, requireUser, roleOf, type Actor, type Need } from '../identity/identity.js';
 import type { Role } from '@strata/schema';
 import type { RenderCoordinator } from '../rendering/render-coordinator.js';
@@ -84,6 +85,28 @@ export class SceneService {
     if (actor.id && scene.ownerId === actor.id) return roleOf(scene, actor.id, null);
     return roleOf(scene, actor.id, actor.id ? await this.deps.access.memberRole(scene.id, actor.id) : null);
   }
+
+  /**
+   * The actor's role in `scene` as of the event `seq` (NOT_FOUND when it is hidden from them): the
+   * scene's members are read once per event and shared by every caller asking about it.
+   */
+  async requireRoleAt(actor: Actor, scene: SceneData, seq: number): Promise<Role> {
+    let memberRole: Role | null = null;
+    if (actor.id && scene.ownerId !== actor.id) {
+      const key = `${scene.id}@${seq}`;
+      let members = this.membersAt.get(key);
+      if (!members) {
+        members = this.deps.access.members(scene.id);
+        this.membersAt.set(key, members);
+        members.catch(() => this.membersAt.delete(key));
+      }
+      memberRole = (await members).find((m) => m.userId === actor.id)?.role ?? null;
+    }
+    return requireRole(actor, scene, roleOf(scene, actor.id, memberRole), 'view', 'sceneId');
+  }
+
+  /** Members of scenes as of an event, shared by the streams that re-check access on it. */
+  private readonly membersAt = new Lru<string, Promise<MemberRecord[]>>(256);
 
   async list(actor: Actor, first: number, after: string | null): Promise<ScenePage> {
     if (!Number.isInteger(first) || first < 1 || first > this.deps.limits.maxPageSize) {
