@@ -19,7 +19,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
   }
   const code = formatted.extensions?.['code'];
-  if (original === null || (original instanceof GraphQLError && !original.originalError)) {
+  // A text the parser could not read is the client's, whatever the parser threw on the way (a
+  // document nested deep enough overflows its recursion: a RangeError, wrapped by Apollo).
+  const unparsable = code === 'GRAPHQL_PARSE_FAILED';
+  if (unparsable || original === null || (original instanceof GraphQLError && !original.originalError)) {
     // Produced by graphql-js itself: parse, validation, variable coercion, or our limit rules
     // (whose code Apollo replaces with GRAPHQL_VALIDATION_FAILED, keeping ours on the original).
     const own = original instanceof GraphQLError ? original.extensions['code'] : code;

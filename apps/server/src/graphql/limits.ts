@@ -51,6 +51,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 export const LimitReason = {
   DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
   TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  TOO_NESTED: 'TOO_NESTED',
   TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
   TOO_MANY_REPEATED_FIELDS: 'TOO_MANY_REPEATED_FIELDS',
   TOO_DEEP: 'TOO_DEEP',
@@ -84,7 +85,15 @@ export function limitError(
 const tooComplex = (reason: LimitReason, message: string, limit?: number, nodes?: readonly ASTNode[]) =>
   limitError(ErrorCode.QUERY_TOO_COMPLEX, reason, message, { ...(limit !== undefined ? { limit } : {}), ...(nodes ? { nodes } : {}) });
 
-/** The document-size and token ceilings, checked on the text before it is parsed. */
+/**
+ * Deepest nesting of `{`, `[` and `(` in a document. Not configurable: graphql-js parses (and
+ * validates, and coerces literals) recursively, and a few thousand nested lists or objects, which
+ * fit in the token limit, overflow the stack. The deepest selection allowed is 12 fields, an input
+ * literal a few levels more.
+ */
+export const MAX_NESTING = 64;
+
+/** The document-size, token and nesting ceilings, checked on the text before it is parsed. */
 export function checkSource(source: string, limits: QueryLimits): GraphQLError | undefined {
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long texts need counting.
   const bytes = source.length * 3 <= limits.maxDocumentBytes ? source.length : Buffer.byteLength(source, 'utf8');
@@ -94,22 +103,40 @@ export function checkSource(source: string, limits: QueryLimits): GraphQLError |
       `the document is ${bytes} bytes; the limit is ${limits.maxDocumentBytes} (send values as variables)`,
       limits.maxDocumentBytes,
     );
-  const tokens = countTokens(source, limits.maxTokens + 1);
+  const { tokens, nesting } = countTokens(source, limits.maxTokens + 1);
   if (tokens > limits.maxTokens)
     return tooComplex(LimitReason.TOO_MANY_TOKENS, `the document has more than ${limits.maxTokens} tokens`, limits.maxTokens);
+  if (nesting > MAX_NESTING)
+    return tooComplex(
+      LimitReason.TOO_NESTED,
+      `the document nests braces, brackets or parentheses more than ${MAX_NESTING} deep`,
+      MAX_NESTING,
+    );
   return undefined;
 }
 
-/** Lexical tokens of `source` (as `parse`'s `maxTokens` counts them), counting stops at `stopAt` or at a syntax error. */
-export function countTokens(source: string, stopAt: number): number {
+const OPENING = new Set<string>([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSING = new Set<string>([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+/**
+ * Lexical tokens of `source` (as `parse`'s `maxTokens` counts them) and the deepest nesting of
+ * brackets among them; counting stops at `stopAt` tokens or at a syntax error.
+ */
+export function countTokens(source: string, stopAt: number): { tokens: number; nesting: number } {
   const lexer = new Lexer(new Source(source));
-  let count = 0;
+  let tokens = 0;
+  let depth = 0;
+  let nesting = 0;
   try {
-    while (count < stopAt && lexer.advance().kind !== TokenKind.EOF) count++;
+    for (let kind = lexer.advance().kind; tokens < stopAt && kind !== TokenKind.EOF; kind = lexer.advance().kind) {
+      tokens++;
+      if (OPENING.has(kind)) nesting = Math.max(nesting, ++depth);
+      else if (CLOSING.has(kind)) depth--;
+    }
   } catch {
     // A syntax error: the parser reports it.
   }
-  return count;
+  return { tokens, nesting };
 }
 
 /** Counts the fields of `set` and of its inline fragments by response name. */

@@ -1,3 +1,4 @@
+import { inflateSync } from 'node:zlib';
 import { decodePng, encodePng, pngSize } from '../../lib/png.js';
 import type { BoxData } from '../scenes/types.js';
 import { badInput, DomainError } from '../errors.js';
@@ -174,7 +175,47 @@ function decodeA8(bytes: Uint8Array, width: number, height: number, field: strin
   return { width, height, data };
 }
 
+/** Channels per PNG colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/**
+ * Whether the image data of a PNG inflates to no more than its header allows ('unreadable' when it
+ * does not inflate at all). pngjs bounds the
+ * inflation of a plain PNG by its size, but inflates an interlaced one without a bound: 250 KB of
+ * deflate inflated to 250 MB and blocked the event loop for most of a second. So the data is
+ * inflated here first with a ceiling (twice the largest possible size, all Adam7 passes' filter
+ * bytes included), which stops a bomb after a megabyte at most.
+ */
+function inflatesWithinSize(bytes: Uint8Array): boolean | 'unreadable' {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const idat: Uint8Array[] = [];
+  let header: { width: number; height: number; bitsPerPixel: number } | null = null;
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4]!, bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    const data = bytes.subarray(at + 8, Math.min(bytes.length, at + 8 + length));
+    if (type === 'IHDR' && data.length >= 13) {
+      const channels = PNG_CHANNELS[data[9]!] ?? 4;
+      header = { width: view.getUint32(at + 8), height: view.getUint32(at + 12), bitsPerPixel: channels * Math.min(16, data[8]!) };
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  if (!header || idat.length === 0) return true; // nothing to inflate: pngjs refuses it
+  const rowBytes = Math.ceil((header.width * header.bitsPerPixel) / 8) + 1;
+  const ceiling = 2 * rowBytes * header.height + 64;
+  try {
+    inflateSync(Buffer.concat(idat), { maxOutputLength: ceiling });
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? false : 'unreadable';
+  }
+}
+
 function decodePngMask(bytes: Uint8Array, field: string): Mask {
+  const inflates = inflatesWithinSize(bytes);
+  if (inflates === false) throw badInput(`${field}.data`, 'is not a valid PNG: its image data inflates to more than its size');
+  if (inflates === 'unreadable') throw badInput(`${field}.data`, 'is not a valid PNG');
   let decoded;
   try {
     decoded = decodePng(bytes);
