@@ -1408,5 +1408,5 @@ describe('seeded protocol fuzz over HTTP and WebSocket', () => {
     if (report.length) console.log(report.join('\n'));
     expect(report).toEqual([]);
     expect(healthMax).toBeLessThan(HEALTH_BUDGET_MS);
-  }, 600_000);
+  }, 120_000 + CASES * 250);
 });
