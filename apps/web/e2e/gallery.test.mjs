@@ -38,10 +38,12 @@ test('lists scenes newest first with their latest canvas, and renames, duplicate
   await page.waitForFunction(() => document.querySelectorAll('.scene-card img.thumb').length === 2);
   assert.deepEqual(await cardTitles(page), ['Night', 'Morning']);
   const thumbs = await page.locator('.scene-card img.thumb').evaluateAll((images) => images.map((i) => i.getAttribute('src')));
+  // Private scenes' frames are served by signed, expiring URLs (the API's Frame.url), and they load.
   assert.ok(
-    thumbs.every((src) => /^\/frames\/[0-9a-f]{64}\.png$/.test(src)),
+    thumbs.every((src) => /^\/frames\/[0-9a-f]{64}\.png\?exp=\d+&sig=[\w-]{32}$/.test(src)),
     thumbs.join(', '),
   );
+  await page.waitForFunction(() => [...document.querySelectorAll('.scene-card img.thumb')].every((i) => i.complete && i.naturalWidth > 0));
   await page.getByText('1 object').waitFor();
 
   const morning = page.getByRole('listitem', { name: 'Morning' });
