@@ -1394,19 +1394,23 @@ describe('seeded protocol fuzz over HTTP and WebSocket', () => {
     expect(outcome.mutation?.refused).toBe(true);
   });
 
-  it(`${CASES} cases from seed ${BASE_SEED}: no crash, no 5xx, typed errors, refusals change nothing, /health within ${HEALTH_BUDGET_MS} ms`, async () => {
-    const failures: Failure[] = [];
-    const started = Date.now();
-    for (let i = 0; i < CASES && failures.length < 30; i++) {
-      failures.push(...(await checkedCase(ctx, caseSeed(BASE_SEED, i))));
-    }
-    const seconds = (Date.now() - started) / 1000;
-    console.log(
-      `protocol fuzz: ${CASES} cases from seed ${BASE_SEED} in ${seconds.toFixed(1)} s; /health max ${healthMax.toFixed(0)} ms over ${healthSamples} samples; ${failures.length} problems`,
-    );
-    const report = failures.map((f) => `seed ${f.seed} (${f.what.replace(/\s+/g, ' ').slice(0, 160)}): ${f.problem.slice(0, 600)}`);
-    if (report.length) console.log(report.join('\n'));
-    expect(report).toEqual([]);
-    expect(healthMax).toBeLessThan(HEALTH_BUDGET_MS);
-  }, 120_000 + CASES * 250);
+  it(
+    `${CASES} cases from seed ${BASE_SEED}: no crash, no 5xx, typed errors, refusals change nothing, /health within ${HEALTH_BUDGET_MS} ms`,
+    async () => {
+      const failures: Failure[] = [];
+      const started = Date.now();
+      for (let i = 0; i < CASES && failures.length < 30; i++) {
+        failures.push(...(await checkedCase(ctx, caseSeed(BASE_SEED, i))));
+      }
+      const seconds = (Date.now() - started) / 1000;
+      console.log(
+        `protocol fuzz: ${CASES} cases from seed ${BASE_SEED} in ${seconds.toFixed(1)} s; /health max ${healthMax.toFixed(0)} ms over ${healthSamples} samples; ${failures.length} problems`,
+      );
+      const report = failures.map((f) => `seed ${f.seed} (${f.what.replace(/\s+/g, ' ').slice(0, 160)}): ${f.problem.slice(0, 600)}`);
+      if (report.length) console.log(report.join('\n'));
+      expect(report).toEqual([]);
+      expect(healthMax).toBeLessThan(HEALTH_BUDGET_MS);
+    },
+    120_000 + CASES * 250,
+  );
 });
