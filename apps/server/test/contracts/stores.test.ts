@@ -143,3 +143,21 @@ if (hasPostgres()) {
     });
   });
 }
+
+describe('SQLite store failures', () => {
+  it('[sqlite-1] answers a write the file refuses (read-only, full disk) with SERVICE_UNAVAILABLE, writing nothing', async () => {
+    const store = new SqliteSceneStore(join(mkdtempSync(join(tmpdir(), 'strata-store-')), 'test.db'));
+    const scene = sceneFixture('ro');
+    await store.createScene(scene, [{ type: 'SceneChanged', change: 'CREATED', layerId: null, actorId: null, scene, frames: [null] }]);
+    // What a read-only or full file does to every write: SQLITE_READONLY (SQLITE_FULL takes the same path).
+    (store as unknown as { db: { pragma(s: string): unknown } }).db.pragma('query_only = ON');
+    const next = { ...scene, revision: 2, title: 'x' };
+    await expect(store.commit({ scene: next, expectedRevision: 1, events: [] })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(store.appendEvents('ro', 1, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }])).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    expect((await store.getScene('ro'))!.title).toBe(scene.title);
+    expect(await store.lastSeq('ro')).toBe(1);
+    await store.close();
+  });
+});

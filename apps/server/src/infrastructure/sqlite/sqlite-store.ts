@@ -14,6 +14,20 @@ import type {
 } from '../../domain/ports.js';
 import type { SceneData, SceneEventData, StoredEvent } from '../../domain/scenes/types.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { ErrorCode } from '@strata/schema';
+import { DomainError } from '../../domain/errors.js';
+
+/** SQLite result codes that mean the storage, not the request, is at fault. */
+const UNAVAILABLE = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PROTOCOL)/;
+
+/** A storage failure as SERVICE_UNAVAILABLE (the write did not happen); anything else unchanged. */
+export function mapSqliteError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !UNAVAILABLE.test(code)) return error;
+  return new DomainError(ErrorCode.SERVICE_UNAVAILABLE, `the database cannot be written (${code}); nothing was changed, retry shortly`, {
+    retryAfterMs: 1000,
+  });
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS scenes (
@@ -209,6 +223,22 @@ export class SqliteSceneStore implements SceneStore, AccessStore {
       unmarkRendering: db.prepare('DELETE FROM rendering WHERE scene_id = ?'),
       renderingScenes: db.prepare<[number], { scene_id: string }>('SELECT scene_id FROM rendering ORDER BY since, scene_id LIMIT ?'),
     };
+    // Every public method maps storage failures (full disk, read-only or broken file) to SERVICE_UNAVAILABLE,
+    // so clients get a typed error that says nothing was changed instead of a masked internal error.
+    return new Proxy(this, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value;
+        return (...args: unknown[]) => {
+          try {
+            const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+            return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(mapSqliteError(error))) : result;
+          } catch (error) {
+            throw mapSqliteError(error);
+          }
+        };
+      },
+    });
   }
 
   async getScene(id: string): Promise<SceneData | null> {
