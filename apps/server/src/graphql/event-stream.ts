@@ -69,8 +69,11 @@ export async function* streamSceneEvents<T = never>(
   try {
     for (;;) {
       let batch: StoredEvent[] = [];
-      if (!overflow && !replaying && live.length > 0 && live[0]!.seq <= cursor + 1) {
-        batch = live.splice(0, live.length);
+      // Live events may arrive out of order (replicas publish on their own): take only the run that
+      // continues the cursor without a hole; a hole is read from the log.
+      const next = overflow || replaying ? [] : takeContiguous(live, cursor);
+      if (next.length > 0) {
+        batch = next;
       } else if (overflow || replaying || live.length > 0) {
         overflow = false;
         live.length = 0;
@@ -110,4 +113,25 @@ export async function* streamSceneEvents<T = never>(
     unsubscribe();
     unsubscribeTransient?.();
   }
+}
+
+/**
+ * Remove from `live` and return the events that continue `cursor` without a hole (seq cursor+1,
+ * cursor+2, ...), in order; events already seen are dropped. What remains after a hole stays.
+ */
+function takeContiguous(live: StoredEvent[], cursor: number): StoredEvent[] {
+  if (live.length === 0) return [];
+  live.sort((a, b) => a.seq - b.seq);
+  const taken: StoredEvent[] = [];
+  let expected = cursor + 1;
+  let i = 0;
+  for (; i < live.length; i++) {
+    const seq = live[i]!.seq;
+    if (seq < expected) continue;
+    if (seq !== expected) break;
+    taken.push(live[i]!);
+    expected++;
+  }
+  live.splice(0, i);
+  return taken;
 }
