@@ -185,6 +185,17 @@ export function sceneStoreContract(name: string, make: StoreFactory): void {
       expect(await store.takeHistory('a', 'ann', 'redo')).toBeNull();
     });
 
+    it('[store-16] keeps the 200 newest undo entries per actor', async () => {
+      const a = sceneFixture('a');
+      await store.createScene(a, [changed(a)]);
+      for (let i = 0; i < 205; i++) await renameAs(store, 'a', 'ann');
+      await renameAs(store, 'a', 'bob');
+      let undone = 0;
+      while (await store.takeHistory('a', 'ann', 'undo')) undone++;
+      expect(undone).toBe(200);
+      expect((await store.takeHistory('a', 'bob', 'undo'))!.revision).toBe(207);
+    });
+
     it('[store-11] under concurrent commits from one base, exactly one wins and the log stays gap-free', async () => {
       const a = sceneFixture('a');
       await store.createScene(a, [changed(a)]);

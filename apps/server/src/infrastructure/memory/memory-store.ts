@@ -111,7 +111,10 @@ export class MemorySceneStore implements SceneStore, AccessStore {
   private pushHistory(sceneId: string, entry: HistoryEntry): void {
     const list = (this.history.get(sceneId) ?? []).filter((e) => !(e.actorId === entry.actorId && e.undone));
     list.push({ ...clone(entry), id: this.nextHistoryId++, undone: false });
-    this.history.set(sceneId, list);
+    // Keep each actor's history bounded like the other stores: the newest 200 entries.
+    const mine = list.filter((e) => e.actorId === entry.actorId);
+    const drop = new Set(mine.slice(0, Math.max(0, mine.length - 200)));
+    this.history.set(sceneId, drop.size ? list.filter((e) => !drop.has(e)) : list);
   }
 
   async takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): Promise<HistoryEntry | null> {

@@ -136,21 +136,46 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
   }
 
   async commit({ scene, expectedRevision, events, history }: SceneCommit): Promise<StoredEvent[] | null> {
-    return transaction(this.pool, async (client) => {
-      // The revision check and the seq allocation are one statement on the scene's row (locked until COMMIT).
-      const { rows } = await query<{ last_seq: string }>(
-        client,
-        'scene-commit',
-        `UPDATE scenes SET revision = $3, visibility = $4, data = $5, last_seq = last_seq + $6
-         WHERE id = $1 AND revision = $2 RETURNING last_seq`,
-        [scene.id, expectedRevision, scene.revision, scene.visibility, JSON.stringify(scene), events.length],
-      );
-      if (!rows[0]) return null;
-      const last = Number(rows[0].last_seq);
-      if (history) await this.pushHistory(client, scene.id, history);
-      await this.insertEvents(client, scene.id, scene.revision, events, last - events.length, scene.updatedAt);
-      return stamp(scene.id, scene.revision, events, last, scene.updatedAt);
-    });
+    // One statement, so one round trip and the row lock held for the shortest time: the revision check
+    // and the seq allocation on the scene's row, the events, and the undo entry (the actor's redo entries
+    // dropped, the history trimmed) all happen only when the UPDATE matched. Data-modifying CTEs see the
+    // snapshot from before the statement, so the trim keeps HISTORY_PER_ACTOR - 1 older entries plus the new one.
+    const { rows } = await query<{ last_seq: string }>(
+      this.pool,
+      'scene-commit',
+      `WITH s AS (
+         UPDATE scenes SET revision = $3, visibility = $4, data = $5, last_seq = last_seq + $6
+         WHERE id = $1 AND revision = $2 RETURNING last_seq
+       ), ev AS (
+         INSERT INTO events (scene_id, seq, revision, at, payload)
+         SELECT $1, s.last_seq - $6 + e.n, $3, $7, e.payload FROM s, unnest($8::text[]) WITH ORDINALITY AS e(payload, n)
+       ), redo AS (
+         DELETE FROM history WHERE $9::text IS NOT NULL AND EXISTS (SELECT 1 FROM s)
+           AND scene_id = $1 AND actor_id = $9 AND undone
+       ), trimmed AS (
+         DELETE FROM history WHERE $9::text IS NOT NULL AND EXISTS (SELECT 1 FROM s)
+           AND scene_id = $1 AND actor_id = $9 AND NOT undone AND id <= (
+             SELECT id FROM history WHERE scene_id = $1 AND actor_id = $9 AND NOT undone ORDER BY id DESC OFFSET $11 LIMIT 1)
+       ), pushed AS (
+         INSERT INTO history (scene_id, actor_id, entry) SELECT $1, $9, $10 FROM s WHERE $9::text IS NOT NULL
+       )
+       SELECT last_seq FROM s`,
+      [
+        scene.id,
+        expectedRevision,
+        scene.revision,
+        scene.visibility,
+        JSON.stringify(scene),
+        events.length,
+        scene.updatedAt,
+        events.map((e) => JSON.stringify(e)),
+        history ? history.actorId : null,
+        history ? JSON.stringify({ ...history, id: undefined }) : null,
+        HISTORY_PER_ACTOR - 1,
+      ],
+    );
+    if (!rows[0]) return null;
+    return stamp(scene.id, scene.revision, events, Number(rows[0].last_seq), scene.updatedAt);
   }
 
   async appendEvents(sceneId: string, revision: number, events: SceneEventData[]): Promise<StoredEvent[]> {
@@ -228,25 +253,6 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
   }
 
   /** Drop the actor's redo entries, push this one, keep the newest HISTORY_PER_ACTOR (inside the caller's transaction). */
-  private async pushHistory(client: pg.PoolClient, sceneId: string, entry: HistoryEntry): Promise<void> {
-    await query(client, 'history-drop-redo', 'DELETE FROM history WHERE scene_id = $1 AND actor_id = $2 AND undone', [
-      sceneId,
-      entry.actorId,
-    ]);
-    await query(client, 'history-push', 'INSERT INTO history (scene_id, actor_id, entry) VALUES ($1, $2, $3)', [
-      sceneId,
-      entry.actorId,
-      JSON.stringify({ ...entry, id: undefined }),
-    ]);
-    await query(
-      client,
-      'history-trim',
-      `DELETE FROM history WHERE scene_id = $1 AND actor_id = $2 AND id <= (
-         SELECT id FROM history WHERE scene_id = $1 AND actor_id = $2 ORDER BY id DESC OFFSET $3 LIMIT 1)`,
-      [sceneId, entry.actorId, HISTORY_PER_ACTOR],
-    );
-  }
-
   async takeHistory(sceneId: string, actorId: string, direction: 'undo' | 'redo'): Promise<HistoryEntry | null> {
     return transaction(this.pool, async (client) => {
       // Lock the scene's row: takes queue behind each other and behind commits (which push and trim entries),
