@@ -30,6 +30,21 @@ export interface Config {
   blobDir: string;
   /** `STRATA_REPLICA_ID`: this process's name in a cluster (metrics, worker replies, leases). @default '<hostname>-<pid>' */
   replicaId: string;
+  /** The inference queue between API replicas and worker processes (Redis Streams). */
+  queue: {
+    /** `STRATA_QUEUE_PREFIX`: Redis key prefix. @default 'strata' */
+    prefix: string;
+    /** `STRATA_WORKER_ID`: a worker's name. @default '<host>-<pid>-<random>' */
+    workerId: string | undefined;
+    /** `STRATA_WORKER_MAX_BATCH`: most batch items a worker merges into one session run. @default 64 */
+    mergeBatch: number;
+    /** `STRATA_HEARTBEAT_MS`: a worker's heartbeat; one silent for three is gone. @default 1000 */
+    heartbeatMs: number;
+    /** `STRATA_CLAIM_TIMEOUT_MS`: a job left this long by a worker that stopped is taken over. @default 10000 */
+    claimTimeoutMs: number;
+    /** `STRATA_DRAIN_MS`: on SIGTERM, how long a worker's running batches may finish before they are handed back. @default 10000 */
+    drainMs: number;
+  };
   /** `STRATA_RENDER_LEASE_MS`: a scene's render lease; another replica takes over an interrupted render after it expires. @default 15000 */
   renderLeaseMs: number;
   /** `STRATA_RESUME_INTERVAL_MS`: how often interrupted renders are looked for (and once at start). @default 5000 */
@@ -131,6 +146,24 @@ function url(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string 
   return raw;
 }
 
+function queueSettings(env: NodeJS.ProcessEnv): Config['queue'] {
+  const heartbeatMs = int(env, 'STRATA_HEARTBEAT_MS', 1000, 50, 60_000);
+  const claimTimeoutMs = int(env, 'STRATA_CLAIM_TIMEOUT_MS', 10_000, 100, 3_600_000);
+  if (claimTimeoutMs < 2 * heartbeatMs) {
+    throw new ConfigError(
+      `STRATA_CLAIM_TIMEOUT_MS (${claimTimeoutMs}) must be at least twice STRATA_HEARTBEAT_MS (${heartbeatMs}), or live workers' jobs get taken over`,
+    );
+  }
+  return {
+    prefix: env['STRATA_QUEUE_PREFIX'] || 'strata',
+    workerId: env['STRATA_WORKER_ID'] || undefined,
+    mergeBatch: int(env, 'STRATA_WORKER_MAX_BATCH', 64, 1, 4096),
+    heartbeatMs,
+    claimTimeoutMs,
+    drainMs: int(env, 'STRATA_DRAIN_MS', 10_000, 0, 600_000),
+  };
+}
+
 /** Parse and validate the configuration; throws a readable error naming the variable at fault. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = resolve(env['STRATA_DATA_DIR'] || resolve(REPO_ROOT, 'data'));
@@ -148,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobStore,
     blobDir: resolve(env['STRATA_BLOB_DIR'] || join(dataDir, 'blobs')),
     replicaId: env['STRATA_REPLICA_ID'] || `${hostname()}-${process.pid}`,
+    queue: queueSettings(env),
     renderLeaseMs: int(env, 'STRATA_RENDER_LEASE_MS', 15_000, 300, 600_000),
     resumeIntervalMs: int(env, 'STRATA_RESUME_INTERVAL_MS', 5_000, 100, 600_000),
     port: int(env, 'PORT', 4000, 0, 65535),

@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.role === 'worker') throw new Error('STRATA_ROLE=worker is an inference worker: start it with `node apps/worker/dist/main.js`');
   const app = await createApp(config);
   const { url } = await app.start();
   process.stderr.write(`strata API listening on ${url}/graphql (models ${app.model.version}, ${app.provider})\n`);

@@ -64,6 +64,8 @@ function wsClient(base: string, token: string): Client {
 function watch(client: Client, id: string, after: number | null, until: (events: Event[]) => boolean, timeoutMs = 90_000) {
   const events: Event[] = [];
   let failure: unknown = null;
+  /** Set at the first message of any kind (a stream starts with the current presence): the subscription is open. */
+  let open = false;
   let cancel = () => {};
   const done = new Promise<Event[]>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -85,6 +87,7 @@ function watch(client: Client, id: string, after: number | null, until: (events:
             return;
           }
           const event = value.data!.sceneEvents;
+          open = true;
           if (event.__typename === 'PresenceChanged') return;
           events.push(event);
           if (until(events)) finish();
@@ -97,7 +100,7 @@ function watch(client: Client, id: string, after: number | null, until: (events:
       },
     );
   });
-  return { events, done, failure: () => failure, cancel: () => cancel() };
+  return { events, done, failure: () => failure, cancel: () => cancel(), open: () => open };
 }
 
 const completedAt = (revision: number) => (events: Event[]) =>
@@ -177,7 +180,12 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
   });
 
   it('lists both workers in the runtime query, with their execution provider', async () => {
-    const r = await gql(cluster.url, token, '{ runtime { executionProvider workers } }');
+    // Workers join as their heartbeats arrive (a loaded machine starts them late): wait for both.
+    let r = await gql(cluster.url, token, '{ runtime { executionProvider workers } }');
+    for (let i = 0; i < 100 && r.data.runtime.workers < 2; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+      r = await gql(cluster.url, token, '{ runtime { executionProvider workers } }');
+    }
     expect(r.data.runtime.workers).toBe(2);
     expect(r.data.runtime.executionProvider).toContain('cpu');
   });
@@ -242,13 +250,14 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
     await first.done;
     const before = first.events;
     const after = before.at(-1)?.seq ?? 0;
-    const second = watch(wsClient(b!.url, token), id, after, completedAt(7));
+    // The render may have finished before the kill, or be taken over by B after A's lease expires.
+    const second = watch(wsClient(b!.url, token), id, after, (events) => completedAt(7)([...before, ...events]));
     const rest = await second.done;
     expect(second.failure()).toBeNull();
     expect(consecutive([...seqs(before), ...seqs(rest)])).toBe(true);
-    expect(rest.some((e) => e.__typename === 'RenderCompleted' && e.revision === 7)).toBe(true);
+    expect([...before, ...rest].some((e) => e.__typename === 'RenderCompleted' && e.revision === 7)).toBe(true);
     await cluster.startProcess(a!.name);
-  });
+  }, 120_000);
 
   it('recovers the streams from the log after a Redis restart', async () => {
     const id = await createScene(cluster.url, token, 'Redis restart', 15);
@@ -318,7 +327,9 @@ describe.skipIf(!engines && !process.env['CI'])('strata as a cluster (PostgreSQL
     const id = await createScene(cluster.url, viewer, 'Ceiling', 17);
     const open: ReturnType<typeof watch>[] = [];
     for (let i = 0; i < 20; i++) open.push(watch(wsClient(cluster.apis[0]!.url, viewer), id, null, () => false, 60_000));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Every one of the 20 holds its slot once it has its first message (the presence snapshot).
+    for (let i = 0; i < 300 && !open.every((s) => s.open()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(open.every((s) => s.open())).toBe(true);
     const refused = watch(wsClient(cluster.apis[1]!.url, viewer), id, null, () => false, 20_000);
     await refused.done;
     expect(JSON.stringify(refused.failure())).toContain('RATE_LIMITED');
