@@ -149,17 +149,21 @@ describe('the editor', () => {
   });
 
   test('the timeline steps back to the background and returns to live', async () => {
+    // Wait for the canvas of the step asked for (not the live one it showed a moment before) to be drawn,
+    // and, back on live, for every step to be painted: then it is the settled canvas of the last test.
+    const shows = (label) =>
+      page.waitForFunction((name) => {
+        const canvas = document.querySelector('[data-testid="scene-canvas"]');
+        const drawn = canvas.getAttribute('data-frame') === canvas.getAttribute('data-want');
+        const painted = document.querySelector('.render-progress')?.getAttribute('data-state') === 'done';
+        return canvas.getAttribute('aria-label') === name && drawn && painted;
+      }, label);
     await page.getByLabel('Step', { exact: true }).fill('0');
-    await page.waitForFunction(() => {
-      const canvas = document.querySelector('[data-testid="scene-canvas"]');
-      return canvas.getAttribute('data-frame') === canvas.getAttribute('data-want');
-    });
+    await shows('The scene at step 0');
     assert.equal(changedPixels(canvases.background, await readCanvas(page)).length, 0, 'x0 is the background');
     await page.getByRole('button', { name: 'Live' }).click();
-    await page.waitForFunction(
-      (frame) => document.querySelector('[data-testid="scene-canvas"]').getAttribute('data-frame') === frame,
-      canvases.current.frame,
-    );
+    await shows('The scene, live');
+    assert.equal(changedPixels(canvases.current, await readCanvas(page)).length, 0, 'live is the settled canvas again');
   });
 
   test('exports the canvas as PNG at native size and scaled up', async () => {

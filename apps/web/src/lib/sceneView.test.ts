@@ -151,3 +151,16 @@ test('frameAtStep reads the background at 0 and layer k-1 at k', () => {
   assert.equal(frameAtStep(s, 2)?.id, 'f2');
   assert.equal(frameAtStep(s, 3), null);
 });
+
+test('announcements of frames a snapshot already holds do not take the live canvas back down the stack', () => {
+  // An undo to cached canvases: the mutation's answer reads the render index, which already has every
+  // frame of the new revision, at a `seq` taken while the render was still announcing them (after its
+  // RenderStarted). The FrameRendered events that follow name frames the view already shows as DONE.
+  const undone = scene({ revision: 4, lastSeq: 12, layers: [layer(0), layer(1)], latestFrame: frame(2) });
+  let view = applySnapshot(createSceneView(scene({ revision: 3, lastSeq: 10, latestFrame: frame(2, 'old') })), undone);
+  assert.equal(view.liveFrame?.id, 'f2');
+  view = applyEvent(view, painted(13, 4, 1, 'f1'));
+  assert.equal(view.liveFrame?.id, 'f2', 'every step is painted: the canvas stays on the top one, not step 1');
+  view = applyEvent(view, painted(14, 4, 2, 'f2'));
+  assert.equal(view.liveFrame?.id, 'f2');
+});

@@ -130,7 +130,12 @@ function applyRenderEvent(view: SceneView, event: SceneEvent): SceneView {
       const following = stateAtStep(next, event.step + 1);
       if (following === 'PENDING') next = updateStep(next, event.step + 1, 'RENDERING');
       if (event.step === event.lastStep) next = { ...next, latestFrame: event.frame };
-      return { ...view, scene: next, liveFrame: event.frame };
+      // The live canvas follows the frame just painted, unless every step is already painted: a
+      // snapshot can be ahead of its own `seq` (a mutation's answer reads the render index, which holds
+      // cached canvases before the render has announced them), and the announcements that follow must
+      // not take the canvas back down to a lower step while the progress says "all painted".
+      const allPainted = Array.from({ length: next.layers.length + 1 }, (_, s) => s).every((s) => stateAtStep(next, s) === 'DONE');
+      return { ...view, scene: next, liveFrame: allPainted ? (settledFrame(next) ?? event.frame) : event.frame };
     }
     case 'RenderCompleted':
       return {
