@@ -87,3 +87,33 @@ test('a scene that does not exist says so and links back', async () => {
   await page.getByRole('link', { name: 'Back to your scenes' }).click();
   await page.getByRole('heading', { name: /Your scenes/ }).waitFor();
 });
+
+test('signing out on /settings ends the session: the browser comes back as a new guest who cannot see the old scene', async () => {
+  const { page } = session;
+  const me = async () =>
+    (
+      await (
+        await page.request.post('/graphql', { data: { query: '{ me { id } }' }, headers: { 'apollo-require-preflight': 'true' } })
+      ).json()
+    ).data.me?.id;
+  await createScene(page, session.url, 'Before signing out', 'day');
+  const sceneUrl = page.url();
+  const oldId = await me();
+  assert.ok(oldId);
+  await page.goto(`${session.url}/settings`);
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('region', { name: 'Sign out' }).getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL((url) => url.pathname === '/');
+  await page.getByRole('heading', { name: /Your scenes/ }).waitFor();
+  await page.getByText('No scenes yet.').waitFor();
+  const newId = await me();
+  assert.ok(newId && newId !== oldId, 'a new guest identity');
+  // The old scene is private to the old identity.
+  await page.goto(sceneUrl);
+  await page
+    .getByRole('alert')
+    .filter({ hasText: ERROR_SENTENCES.NOT_FOUND })
+    .or(page.getByText('You no longer have access to this scene'))
+    .first()
+    .waitFor();
+});

@@ -8,6 +8,7 @@ import {
   CreateApiTokenDocument,
   MeDocument,
   RevokeApiTokenDocument,
+  SignOutDocument,
   UpdateProfileDocument,
 } from '@strata/schema/client';
 import { Avatar } from '@/components/Avatar';
@@ -24,7 +25,42 @@ export function Settings() {
       </Link>
       <Profile />
       <ApiTokens />
+      <SignOut />
     </div>
+  );
+}
+
+/**
+ * End this browser's session everywhere (the server revokes it, open streams included). A guest has
+ * no password: signing out leaves this identity for good, so the button says so and asks first.
+ */
+function SignOut() {
+  const client = useClient();
+  const [error, setError] = useState<UserError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function signOut() {
+    if (!window.confirm('Sign out? This browser gets a new guest identity; scenes you own stay with this one.')) return;
+    setBusy(true);
+    const result = await client.mutation(SignOutDocument, {}).toPromise();
+    setBusy(false);
+    if (result.error) return setError(toUserError(result.error));
+    // The next page view gets a new guest session.
+    window.location.assign('/');
+  }
+
+  return (
+    <section className="panel" aria-labelledby="signout-heading">
+      <h2 id="signout-heading">Sign out</h2>
+      <p className="hint">
+        Ends this session on every tab and stream. You are a guest: to keep working with your scenes as someone else, invite that identity
+        first, or use a personal API token from a program.
+      </p>
+      <button type="button" onClick={() => void signOut()} disabled={busy}>
+        Sign out
+      </button>
+      <ErrorNotice error={error} onDismiss={() => setError(null)} />
+    </section>
   );
 }
 
