@@ -252,7 +252,10 @@ export class RenderCoordinator {
     try {
       lease = await this.deps.leases.acquire(`render:${job.sceneId}`, this.leaseMs);
     } catch (error) {
-      this.deps.log.error('could not take a render lease', { sceneId: job.sceneId, error: String(error) });
+      // The board is unreachable (Redis down): render anyway. Accepted work must not wait for the board; at
+      // worst two processes paint the same content-addressed steps.
+      this.deps.log.error('could not take a render lease; rendering without one', { sceneId: job.sceneId, error: String(error) });
+      lease = { renew: async () => true, release: async () => {} };
     }
     if (!lease || job.stopped) {
       await lease?.release();
