@@ -41,4 +41,21 @@ describe('a scene stream', () => {
     expect(seqs).toEqual([2, 3, 4, 5]);
     await stream.return(undefined);
   });
+
+  it('ends with SceneDeleted even when events before it were missed and the log went with the scene', async () => {
+    const store = new MemorySceneStore();
+    const scene = sceneFixture('d');
+    await store.createScene(scene, [{ type: 'SceneChanged', change: 'CREATED', layerId: null, actorId: null, scene, frames: [null] }]);
+    const { bus, deliver } = manualBus();
+    const stream = streamSceneEvents(store, bus, 'd', 1);
+    const next = stream.next();
+    await new Promise((r) => setTimeout(r, 10));
+    await store.appendEvents('d', 1, [{ type: 'RenderStarted', fromStep: 0, toStep: 0 }]);
+    const [gone] = await store.deleteScene('d', [{ type: 'SceneDeleted', actorId: null }]);
+    // Seq 2 never reaches this process; the deletion (seq 3) does, and the log is gone.
+    deliver([gone!]);
+    const result = await Promise.race([next, new Promise((r) => setTimeout(() => r('hung'), 2000))]);
+    expect(result).toMatchObject({ value: { type: 'SceneDeleted', seq: 3 } });
+    expect((await stream.next()).done).toBe(true);
+  });
 });

@@ -50,7 +50,11 @@ export async function* streamSceneEvents<T = never>(
   let transientDirty = transient !== undefined;
   let wake: (() => void) | null = null;
   // Subscribe before reading where the log ends, so nothing falls between the two.
+  // A deletion removes the scene's log with it: its SceneDeleted exists only on the bus, so it is kept apart
+  // and never dropped with the buffer (the stream ends with it even if events before it were missed).
+  let deleted: StoredEvent | null = null;
   const unsubscribe = await bus.subscribe(sceneId, (event) => {
+    if (event.type === 'SceneDeleted') deleted = event;
     if (live.length >= LIVE_BUFFER) overflow = true;
     else live.push(event);
     wake?.();
@@ -83,8 +87,13 @@ export async function* streamSceneEvents<T = never>(
       if (batch.length > 0) {
         try {
           await revalidate?.();
-          const edit = batch.findLast((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted');
-          if (edit) await authorize?.(edit);
+          // The batch's last edit is checked, and every edit that changed who may see the scene (visibility,
+          // members), so a change of access inside a batch is never hidden by a later, older-looking copy.
+          const edits = batch.filter((e) => e.type === 'SceneChanged' || e.type === 'SceneDeleted');
+          for (const [i, edit] of edits.entries()) {
+            const access = edit.type === 'SceneChanged' && (edit.change === 'VISIBILITY' || edit.change === 'MEMBERS');
+            if (access || i === edits.length - 1) await authorize?.(edit);
+          }
         } catch (error) {
           // A deleted scene is gone for everyone: its subscribers still get the SceneDeleted event.
           if (!batch.some((e) => e.type === 'SceneDeleted')) throw error;
@@ -105,6 +114,12 @@ export async function* streamSceneEvents<T = never>(
       // Wait only when nothing arrived meanwhile: events that came in while the log was being read
       // (or credentials checked) found no one waiting, so look at the buffer before sleeping.
       if (batch.length === 0 && live.length === 0 && !overflow && !transientDirty) {
+        const gone = deleted as StoredEvent | null;
+        if (gone && gone.seq > cursor) {
+          // The scene was deleted and its log with it: nothing before the deletion can be read any more.
+          yield gone;
+          return;
+        }
         await new Promise<void>((resolve) => (wake = resolve));
         wake = null;
       }

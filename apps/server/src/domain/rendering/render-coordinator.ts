@@ -280,18 +280,27 @@ export class RenderCoordinator {
     // Follow edits made through other processes while this one renders the scene.
     let unsubscribe: (() => void) | null = null;
     try {
-      unsubscribe = await this.deps.bus.subscribe(job.sceneId, (event) => {
-        if (event.type === 'SceneDeleted') this.cancel(job.sceneId);
-        else if (event.type === 'SceneChanged' && event.revision >= job.revision && this.jobs.get(job.sceneId) === job)
-          void this.schedule(event.scene, null, event.change === 'RERENDER').catch((error) =>
-            this.deps.log.error('could not follow an edit', { error: String(error) }),
-          );
+      try {
+        unsubscribe = await this.deps.bus.subscribe(job.sceneId, (event) => {
+          if (event.type === 'SceneDeleted') this.cancel(job.sceneId);
+          else if (event.type === 'SceneChanged' && event.revision >= job.revision && this.jobs.get(job.sceneId) === job)
+            void this.schedule(event.scene, null, event.change === 'RERENDER').catch((error) =>
+              this.deps.log.error('could not follow an edit', { error: String(error) }),
+            );
+        });
+      } catch (error) {
+        // The bus is down (Redis): render anyway; edits made elsewhere meanwhile are caught up after the job.
+        this.deps.log.error('could not follow the scene while rendering it', { sceneId: job.sceneId, error: String(error) });
+      }
+      await this.deps.store.setRendering(job.sceneId, true).catch((error: unknown) => {
+        this.deps.log.error('could not mark a render as under way', { sceneId: job.sceneId, error: String(error) });
       });
-      await this.deps.store.setRendering(job.sceneId, true);
       this.started(job.scene, job.keys, frames, this.firstUnannounced(job.sceneId, job.keys));
       await this.run(job);
     } catch (error) {
       this.deps.log.error('render job failed', { sceneId: job.sceneId, error: String(error) });
+      // Keep the mark: the sweeper tries the render again.
+      job.retry = true;
     } finally {
       clearInterval(renew);
       unsubscribe?.();
@@ -303,7 +312,13 @@ export class RenderCoordinator {
         await this.deps.store.setRendering(job.sceneId, false).catch(() => undefined);
       await lease.release().catch(() => undefined);
       await this.catchUp(job);
-      if (!this.jobs.has(job.sceneId)) this.notifyIdle(job.sceneId);
+      if (!this.jobs.has(job.sceneId)) {
+        // Nothing more to do here: forget the scene (a later edit rebuilds this from its previous revision).
+        this.announced.delete(job.sceneId);
+        this.requested.delete(job.sceneId);
+        this.forced.delete(job.sceneId);
+        this.notifyIdle(job.sceneId);
+      }
     }
   }
 
@@ -467,18 +482,21 @@ export class RenderCoordinator {
   }
 
   private async complete(job: Job): Promise<void> {
-    const lastStep = job.keys.length - 1;
-    const [frameId] = await this.framesOf([job.keys[lastStep]!]);
-    if (!frameId) return;
-    this.announced.get(job.sceneId)!.length = job.keys.length;
-    await this.emit(job.sceneId, job.revision, [
+    // A newer revision may retarget the job while this awaits: complete only the revision that finished.
+    const { keys, revision, startedAt, rendered, cached } = job;
+    const lastStep = keys.length - 1;
+    const [frameId] = await this.framesOf([keys[lastStep]!]);
+    if (!frameId || job.revision !== revision) return;
+    const announced = this.announced.get(job.sceneId);
+    if (announced) announced.length = keys.length;
+    await this.emit(job.sceneId, revision, [
       {
         type: 'RenderCompleted',
         frameId,
         step: lastStep,
-        renderedSteps: job.rendered,
-        cachedSteps: job.cached,
-        durationMs: Math.round(this.deps.clock.now() - job.startedAt),
+        renderedSteps: rendered,
+        cachedSteps: cached,
+        durationMs: Math.round(this.deps.clock.now() - startedAt),
       },
     ]);
   }

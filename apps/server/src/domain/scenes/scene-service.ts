@@ -145,7 +145,7 @@ export class SceneService {
     if (actor.user) await this.deps.access.saveUser(actor.user);
     const stored = await this.deps.store.createScene(scene, [await this.changed(actor, scene, 'CREATED', null)]);
     await this.deps.bus.publish(stored);
-    await this.deps.coordinator.schedule(scene, null);
+    await this.deps.coordinator.schedule(scene, null).catch(() => this.deps.store.setRendering(scene.id, true).catch(() => undefined));
     return scene;
   }
 
@@ -445,7 +445,10 @@ export class SceneService {
         throw new DomainError(ErrorCode.CONFLICT, 'the scene kept changing while this edit was applied; retry', { field: 'sceneId' });
       }
       await this.deps.bus.publish(stored);
-      if (render) await this.deps.coordinator.schedule(next, current);
+      // The edit is committed and published: a failure to start its render (the database blinked) must not
+      // report it as refused. Mark it as rendering so a sweeper starts it.
+      if (render)
+        await this.deps.coordinator.schedule(next, current).catch(() => this.deps.store.setRendering(next.id, true).catch(() => undefined));
       return next;
     }
   }

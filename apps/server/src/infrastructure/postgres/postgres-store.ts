@@ -136,14 +136,18 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
   }
 
   async commit({ scene, expectedRevision, events, history }: SceneCommit): Promise<StoredEvent[] | null> {
-    // One statement, so one round trip and the row lock held for the shortest time: the revision check
+    // One statement after the row lock (two round trips plus BEGIN/COMMIT, not seven): the revision check
     // and the seq allocation on the scene's row, the events, and the undo entry (the actor's redo entries
     // dropped, the history trimmed) all happen only when the UPDATE matched. Data-modifying CTEs see the
     // snapshot from before the statement, so the trim keeps HISTORY_PER_ACTOR - 1 older entries plus the new one.
-    const { rows } = await query<{ last_seq: string }>(
-      this.pool,
-      'scene-commit',
-      `WITH s AS (
+    const { rows } = await transaction(this.pool, async (client) => {
+      // Lock the row first, so the statement's snapshot is taken after any concurrent commit or undo
+      // (takeHistory also locks it): its history CTEs then see the entries as they are now.
+      await query(client, 'scene-lock', 'SELECT 1 FROM scenes WHERE id = $1 FOR UPDATE', [scene.id]);
+      return query<{ last_seq: string }>(
+        client,
+        'scene-commit',
+        `WITH s AS (
          UPDATE scenes SET revision = $3, visibility = $4, data = $5, last_seq = last_seq + $6
          WHERE id = $1 AND revision = $2 RETURNING last_seq
        ), ev AS (
@@ -160,20 +164,21 @@ export class PostgresSceneStore implements SceneStore, AccessStore {
          INSERT INTO history (scene_id, actor_id, entry) SELECT $1, $9, $10 FROM s WHERE $9::text IS NOT NULL
        )
        SELECT last_seq FROM s`,
-      [
-        scene.id,
-        expectedRevision,
-        scene.revision,
-        scene.visibility,
-        JSON.stringify(scene),
-        events.length,
-        scene.updatedAt,
-        events.map((e) => JSON.stringify(e)),
-        history ? history.actorId : null,
-        history ? JSON.stringify({ ...history, id: undefined }) : null,
-        HISTORY_PER_ACTOR - 1,
-      ],
-    );
+        [
+          scene.id,
+          expectedRevision,
+          scene.revision,
+          scene.visibility,
+          JSON.stringify(scene),
+          events.length,
+          scene.updatedAt,
+          events.map((e) => JSON.stringify(e)),
+          history ? history.actorId : null,
+          history ? JSON.stringify({ ...history, id: undefined }) : null,
+          HISTORY_PER_ACTOR - 1,
+        ],
+      );
+    });
     if (!rows[0]) return null;
     return stamp(scene.id, scene.revision, events, Number(rows[0].last_seq), scene.updatedAt);
   }
