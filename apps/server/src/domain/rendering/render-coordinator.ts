@@ -163,6 +163,18 @@ export class RenderCoordinator {
     this.announced.set(sceneId, announced);
     this.requested.delete(sceneId);
     for (const key of keys) this.failed.delete(key);
+    if (this.firstUnannounced(sceneId, keys) >= keys.length) {
+      // Every step was announced but the process died before saying the render completed: say it now.
+      const completed = events.some((e) => e.type === 'RenderCompleted' && e.revision === scene.revision);
+      const lastFrame = frames[keys.length - 1];
+      if (!completed && lastFrame) {
+        await this.emit(sceneId, scene.revision, [
+          { type: 'RenderCompleted', frameId: lastFrame, step: keys.length - 1, renderedSteps: 0, cachedSteps: 0, durationMs: 0 },
+        ]);
+      }
+      await this.deps.store.setRendering(sceneId, false);
+      return;
+    }
     await this.schedule(scene, null);
     // Nothing left to paint: the mark was all that remained of the interrupted render.
     if (!this.jobs.has(sceneId) && this.firstUnannounced(sceneId, keys) >= keys.length) await this.deps.store.setRendering(sceneId, false);
