@@ -31,7 +31,7 @@ import { loadManifest, type LoadedManifest } from '../infrastructure/onnx/manife
 import { WorkerPoolEngine } from '../infrastructure/onnx/worker-pool.js';
 import { QueueInferenceEngine } from '../infrastructure/redis/queue-engine.js';
 import { QueueWorker } from '../infrastructure/redis/queue-worker.js';
-import { benchFeeds } from './feeds.js';
+import { benchFeeds, table } from './feeds.js';
 
 const execFileAsync = promisify(execFile);
 const num = (name: string, fallback: number) => {
@@ -76,16 +76,6 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const results: Record<string, unknown> = { knobs, targets: TARGETS };
 
 // ---------------------------------------------------------------- printing and statistics
-
-function table(title: string, headers: string[], rows: (string | number)[][]): void {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  cells.forEach((r) => console.log(line(r)));
-}
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 /** Nearest-rank percentile (p in 0..100); NaN for no samples. */

@@ -1,8 +1,9 @@
-/** Inference feeds for one model at a batch size, from fixed seeds (the cluster bench's queue figures). */
+/** What both benches share: inference feeds from fixed seeds, and the tables they print. */
 import type { InferenceRequest } from '../domain/ports.js';
 import type { LoadedManifest } from '../infrastructure/onnx/manifest.js';
 import { normalNoise } from '../lib/noise.js';
 
+/** Inference feeds for one model at a batch size, from fixed seeds. */
 export function benchFeeds(m: LoadedManifest, model: InferenceRequest['model'], batch: number): InferenceRequest['feeds'] {
   const { resolution: R, noise, categories, styles } = m.spec;
   const oneHot = (n: number) => {
@@ -21,4 +22,15 @@ export function benchFeeds(m: LoadedManifest, model: InferenceRequest['model'], 
     category: oneHot(categories.length),
     z: z(noise.foreground),
   };
+}
+
+/** Print a markdown table under a heading (numbers: integers as they are, others to 2 decimals). */
+export function table(title: string, headers: string[], rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n### ${title}\n`);
+  console.log(line(headers));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  cells.forEach((r) => console.log(line(r)));
 }

@@ -13,47 +13,16 @@ import { promisify } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { InferenceEngine, InferenceRequest } from '../domain/ports.js';
-import { normalNoise } from '../lib/noise.js';
 import { InProcessEngine } from '../infrastructure/onnx/in-process.js';
 import { loadManifest, type LoadedManifest } from '../infrastructure/onnx/manifest.js';
 import { WorkerPoolEngine } from '../infrastructure/onnx/worker-pool.js';
+import { benchFeeds, table } from './feeds.js';
 
 const quick = process.argv.includes('--quick');
 const execFileAsync = promisify(execFile);
 const results: Record<string, unknown> = {};
 
-function table(title: string, headers: string[], rows: (string | number)[][]): void {
-  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`\n### ${title}\n`);
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  cells.forEach((r) => console.log(line(r)));
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** Feeds for one model at a batch size, from fixed seeds. */
-function feeds(m: LoadedManifest, model: InferenceRequest['model'], batch: number): InferenceRequest['feeds'] {
-  const { resolution: R, noise, categories, styles } = m.spec;
-  const oneHot = (n: number) => {
-    const v = new Float32Array(batch * n);
-    for (let b = 0; b < batch; b++) v[b * n + (b % n)] = 1;
-    return { data: v, dims: [batch, n] };
-  };
-  const z = (n: number) => ({ data: normalNoise(batch, batch * n), dims: [batch, n] });
-  if (model === 'background') return { z: z(noise.background), style: oneHot(styles.length) };
-  if (model === 'shape') return { category: oneHot(categories.length), z: z(noise.shape) };
-  const mask = new Float32Array(batch * R * R);
-  for (let b = 0; b < batch; b++) for (let y = R / 2; y < R - 4; y++) mask.fill(1, b * R * R + y * R + R / 4, b * R * R + y * R + R / 2);
-  return {
-    canvas: { data: new Float32Array(batch * 3 * R * R).fill(0.1), dims: [batch, 3, R, R] },
-    mask: { data: mask, dims: [batch, 1, R, R] },
-    category: oneHot(categories.length),
-    z: z(noise.foreground),
-  };
-}
 
 async function timeRuns(
   engine: InferenceEngine,
@@ -62,7 +31,7 @@ async function timeRuns(
   batch: number,
   n: number,
 ): Promise<number> {
-  const request = { model, feeds: feeds(m, model, batch), encode: false };
+  const request = { model, feeds: benchFeeds(m, model, batch), encode: false };
   for (let i = 0; i < 3; i++) await engine.run(request);
   const times: number[] = [];
   for (let i = 0; i < n; i++) times.push((await engine.run(request)).runMs);
@@ -102,10 +71,10 @@ async function rawThroughput(m: LoadedManifest): Promise<number> {
     const requests: InferenceRequest[] = [];
     const per = batch;
     for (let s = 0; s < scenes; s += per) {
-      requests.push({ model: 'background', feeds: feeds(m, 'background', per), encode: true });
+      requests.push({ model: 'background', feeds: benchFeeds(m, 'background', per), encode: true });
       for (let l = 0; l < 8; l++) {
-        requests.push({ model: 'shape', feeds: feeds(m, 'shape', per), encode: false });
-        requests.push({ model: 'foreground', feeds: feeds(m, 'foreground', per), encode: true });
+        requests.push({ model: 'shape', feeds: benchFeeds(m, 'shape', per), encode: false });
+        requests.push({ model: 'foreground', feeds: benchFeeds(m, 'foreground', per), encode: true });
       }
     }
     await engine.run(requests[1]!);
