@@ -83,7 +83,8 @@ export class RenderCoordinator {
   private readonly jobs = new Map<string, Job>();
   private readonly announced = new Map<string, string[]>();
   private readonly canvases = new Lru<string, Uint8Array>(2048);
-  private readonly failed = new Map<string, string>();
+  /** Steps whose painting failed, by render key (bounded: a status hint, the log has the RenderFailed events). */
+  private readonly failed = new Lru<string, string>(4096);
   /** Paintings in flight by key, shared by every scene that needs the same canvas. */
   private readonly painting = new Map<string, Promise<{ rgb: Uint8Array; frameId: string }>>();
   private readonly keyCache = new Lru<string, string[]>(1024);
@@ -402,7 +403,7 @@ export class RenderCoordinator {
       const frameId = frames[step] ?? null;
       let state: RenderState = RenderState.PENDING;
       if (frameId) state = RenderState.DONE;
-      else if (this.failed.has(key)) state = RenderState.FAILED;
+      else if (this.failed.get(key) !== undefined) state = RenderState.FAILED;
       else if (active && active.current === step) state = RenderState.RENDERING;
       return { key, frameId, state };
     });
