@@ -7,24 +7,13 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { CATS, ADD, gqlClient } from './client-kit.js';
 
 const [url, token, runsArg, offsetArg] = process.argv.slice(2) as [string, string, string, string?];
 /** Added to every seed, so a second series on the same server renders afresh (steps are content-addressed). */
 const offset = Number(offsetArg ?? 0);
-const CATS = ['tree', 'pine', 'house', 'horse', 'rock', 'bush', 'tree', 'pine'];
-const ADD =
-  'mutation($s: ID!, $c: String!, $x: Float!, $seed: Int!) { addObject(sceneId: $s, input: { category: $c, box: { x: $x, y: 0.55, w: 0.22, h: 0.35 }, appearanceSeed: $seed, shape: { kind: GENERATED, seed: $seed } }) { revision } }';
 
-async function gql(query: string, variables: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = gqlClient(url, token);
 
 async function oneScene(run: number): Promise<{ total: number; mutations: number[]; tail: number }> {
   const client = createClient({

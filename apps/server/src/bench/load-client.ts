@@ -6,26 +6,17 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { CATS, gqlClient } from './client-kit.js';
 
 const [url, token, scenesArg, objectsArg, seedArg] = process.argv.slice(2) as [string, string, string, string, string];
 const scenes = Number(scenesArg);
 const objects = Number(objectsArg);
 const seed0 = Number(seedArg);
-const CATS = ['tree', 'pine', 'house', 'horse', 'rock', 'bush', 'tree', 'pine'];
 const IMPORT = 'mutation($d: JSONObject!) { importScene(document: $d) { id revision } }';
 const EVENTS =
   'subscription($s: ID!) { sceneEvents(sceneId: $s, after: 0) { __typename revision ... on RenderCompleted { renderedSteps cachedSteps } } }';
 
-async function gql(query: string, variables: Record<string, unknown>): Promise<any> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = gqlClient(url, token);
 
 const client = createClient({
   url: `${url.replace('http', 'ws')}/graphql`,
